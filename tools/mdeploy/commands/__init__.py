@@ -1,0 +1,1 @@
+"""One module per `mdeploy` command; each is a thin click wrapper over pure functions."""
