@@ -66,8 +66,10 @@ def _register() -> None:
     # Imported here, not at the top, so `mdeploy --help` stays fast and each command
     # module can import this one for `format_option`.
     from mdeploy.commands import toolchain_cmd
+    from mdeploy.commands import apps as apps_cmd
 
     main.add_command(toolchain_cmd.toolchain)
+    main.add_command(apps_cmd.apps)
 
 
 _register()
