@@ -20,7 +20,7 @@ VENV_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml requirements.lock | sha2
 all: setup  ## Validate and render every service in environments/, then print a summary
 	$(MDEPLOY) toolchain
 
-setup: $(VENV_STAMP) .tools/bin/helm  ## Create .venv and install the pinned Helm (reused when warm)
+setup: $(VENV_STAMP) .tools/bin/helm node_modules/.stamp  ## Create .venv and install the pinned Helm (reused when warm)
 
 $(VENV_STAMP): pyproject.toml requirements.lock
 	@echo "==> creating $(VENV) (pins changed or first run)"
@@ -31,6 +31,12 @@ $(VENV_STAMP): pyproject.toml requirements.lock
 
 .tools/bin/helm: $(VENV_STAMP) tools/mdeploy/toolchain.py
 	$(MDEPLOY) toolchain >/dev/null
+	@touch $@
+
+# Published models of the custom resources we render (tools/crd-schemas/): exact versions from
+# package-lock.json; --ignore-scripts because nothing here needs install scripts.
+node_modules/.stamp: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
 test: setup  ## Run the whole test suite (pytest, real Helm)
