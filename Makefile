@@ -42,6 +42,9 @@ node_modules/.stamp: package.json package-lock.json
 test: setup  ## Run the whole test suite (pytest, real Helm)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+generate: setup  ## Regenerate files derived from schemas/ (chart values.schema.json and README.md)
+	$(BIN)/python -m mdeploy.chartgen
+
 lock:  ## Regenerate requirements.lock from the pins in pyproject.toml
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --disable-pip-version-check '.[dev]'

@@ -271,7 +271,7 @@ containers:
       {{- include "model-service.env" (dict "env" $env "secretEnv" $spec.secretEnv) | indent 6 }}
     {{- end }}
     startupProbe:
-      {{- toYaml (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" 60) $ready) | nindent 6 }}
+      {{- toYaml (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" (max 1 (div (int ($tf.startupSeconds | default 600)) 10))) $ready) | nindent 6 }}
     readinessProbe:
       {{- toYaml (merge (dict "periodSeconds" 5 "timeoutSeconds" 5 "failureThreshold" 2) $ready) | nindent 6 }}
     # Liveness: the gRPC port accepts connections while the process is alive.
@@ -337,10 +337,16 @@ volumes:
     emptyDir: {}
 {{- end -}}
 
-{{/* TF-Serving memory fraction derived from a shared GPU ("" when whole GPUs or unknown). HAMi: the share is memoryMiB of the card; without the card size it cannot be derived, so a share is only derived from coresPercent. Usage: include "model-service.gpuMemoryFraction" (dict "context" $ "workload" $w) */}}
+{{/* TF-Serving --per_process_gpu_memory_fraction derived from a shared GPU ("" when not derivable).
+Time-slicing isolates no memory, so each of the timesliceReplicas pods gets its share; HAMi with
+memoryMiB already caps what the process sees, so only a cores-only share is derived. Usage: include "model-service.gpuMemoryFraction" (dict "context" $ "workload" $w) */}}
 {{- define "model-service.gpuMemoryFraction" -}}
-{{- $gpu := index (index .context.Values.models .workload.component) "gpu" | default dict -}}
-{{- if and .workload.gpu.count (eq .workload.gpu.mode "hami") $gpu.coresPercent -}}
-{{- divf (int $gpu.coresPercent) 100.0 -}}
+{{- $gpu := (index .context.Values.models .workload.component).gpu | default dict -}}
+{{- $cluster := .context.Values.environment.cluster | default dict -}}
+{{- if and .workload.gpu.count (eq .workload.gpu.mode "timeslice") $cluster.timesliceReplicas -}}
+{{- /* Rounded down so the shares never add up to more than the card. */ -}}
+{{- printf "%.3f" (divf (floor (divf 1000.0 (int $cluster.timesliceReplicas))) 1000.0) -}}
+{{- else if and .workload.gpu.count (eq .workload.gpu.mode "hami") $gpu.coresPercent (not $gpu.memoryMiB) -}}
+{{- printf "%.2f" (divf (int $gpu.coresPercent) 100.0) -}}
 {{- end -}}
 {{- end -}}
