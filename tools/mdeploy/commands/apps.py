@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from mdeploy import apps as apps_lib
@@ -15,16 +17,18 @@ from mdeploy.toolchain import repo_root
               help="Write nothing; exit 1 listing every generated file that is stale (for CI and pre-commit).")
 @click.option("--list", "list_apps", is_flag=True,
               help="Print the Argo CD Applications the ApplicationSets generate (one per service file).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Repository root (default: the repository mdeploy runs from).")
 @format_option
 @click.pass_context
-def apps(ctx: click.Context, check: bool, list_apps: bool, fmt: str) -> None:
+def apps(ctx: click.Context, check: bool, list_apps: bool, root: Path | None, fmt: str) -> None:
     """Generate apps/ (root Application, AppProjects, ApplicationSets) from environments/.
 
     The environment files hold the cluster, namespace prefix, sync windows and notification
     channels; the service files decide the per-team roles. Run this after changing either;
     `--check` fails when apps/ is out of date.
     """
-    root = repo_root()
+    root = (root or repo_root()).resolve()
     if list_apps:
         rows = apps_lib.applications(root)
         if fmt == "json":
