@@ -43,3 +43,29 @@ def write_tiny_chart(root: Path, version: str, marker: str = "v") -> Path:
         "  service: {{ .Values.service | quote }}\n"
     )
     return chart
+
+
+def make_model_repo(root: Path, *, chart: str = "tiny", tag: bool = True) -> Path:
+    """A temporary model-deploy checkout: this repository's schemas and environments, a chart
+    at version 1.0.0 (the tiny one, or `chart="real"` for charts/model-service), one commit, the tag."""
+    import shutil
+
+    from mdeploy.toolchain import repo_root
+
+    real = repo_root()
+    init_repo(root)
+    shutil.copytree(real / "schemas", root / "schemas")
+    shutil.copytree(real / "environments", root / "environments", ignore=shutil.ignore_patterns("README.md"))
+    if chart == "real":
+        shutil.copytree(real / "charts" / "model-service", root / "charts" / "model-service")
+        chart_yaml = root / "charts" / "model-service" / "Chart.yaml"
+        chart_yaml.write_text("\n".join(
+            "version: 1.0.0" if line.startswith("version:") else line
+            for line in chart_yaml.read_text().splitlines()) + "\n")
+    else:
+        write_tiny_chart(root, "1.0.0")
+    (root / ".gitignore").write_text("/.cache/\n/out/\n")
+    commit_all(root, "initial")
+    if tag:
+        git(root, "tag", "model-service-1.0.0")
+    return root

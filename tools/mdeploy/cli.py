@@ -66,10 +66,14 @@ def _register() -> None:
     # Imported here, not at the top, so `mdeploy --help` stays fast and each command
     # module can import this one for `format_option`.
     from mdeploy.commands import toolchain_cmd
+    from mdeploy.commands import validate as validate_cmd
     from mdeploy.commands import apps as apps_cmd
+    from mdeploy.commands import chart_release_cmd
 
     main.add_command(toolchain_cmd.toolchain)
+    main.add_command(validate_cmd.validate)
     main.add_command(apps_cmd.apps)
+    main.add_command(chart_release_cmd.chart_check)
 
 
 _register()

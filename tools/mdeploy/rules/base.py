@@ -1,0 +1,88 @@
+"""What a rule is and what it sees. One module per rule (yamllint style) under mdeploy/rules/.
+
+A rule runs on a service file that already passed its JSON Schema, so it may rely on types
+and required keys; it returns Problems positioned through `ctx.loaded`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from mdeploy.report import ERROR, Problem
+from mdeploy.yamlio import Loaded
+
+
+@dataclass
+class ServiceContext:
+    loaded: Loaded  # the file, with positions
+    root: Path  # repository root
+    env: str  # environment name (directory)
+    file_stem: str  # file name without .yaml
+    tier: str  # gray | prod
+    environment: dict[str, Any] | None  # the environment file's `environment:` mapping, when it is valid
+    env_services: list[str] = field(default_factory=list)  # service names (file stems) in this environment
+    gray_services: dict[str, set[str]] = field(default_factory=dict)  # gray-tier env -> its service names
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.loaded.data
+
+    def problem(self, at: tuple, message: str, rule: "Rule", *, key: bool = False) -> Problem:
+        return self.loaded.problem(at, message, rule.id, rule.level, key=key)
+
+
+class Rule:
+    id: str = ""
+    level: str = ERROR
+    summary: str = ""  # one line: what the rule enforces and why
+    bad: str = ""  # a YAML snippet that breaks the rule
+    good: str = ""  # the same snippet, fixed
+    needs_environment: bool = False  # skipped (with one note) when the environment file is invalid
+
+    def check(self, ctx: ServiceContext) -> Iterable[Problem]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+# --- walkers over the parts of a service file every rule agrees on ---------------------------
+
+def containers(data: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
+    """(path, section) for the CGI and every model server."""
+    if isinstance(data.get("cgi"), dict):
+        yield ("cgi",), data["cgi"]
+    for name, model in (data.get("models") or {}).items():
+        yield ("models", name), model
+
+
+def images(data: dict[str, Any]) -> Iterator[tuple[tuple, str]]:
+    """(path, image) of every container image: CGI, model servers, initializers."""
+    for at, section in containers(data):
+        if "image" in section:
+            yield at + ("image",), section["image"]
+        init = (((section.get("triton") or {}).get("repository") or {}).get("initializer") or {})
+        if "image" in init:
+            yield at + ("triton", "repository", "initializer", "image"), init["image"]
+
+
+def initializer(section: dict[str, Any]) -> dict[str, Any] | None:
+    init = ((section.get("triton") or {}).get("repository") or {}).get("initializer")
+    return init if isinstance(init, dict) else None
+
+
+def resource_blocks(data: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
+    for at, section in containers(data):
+        if isinstance(section.get("resources"), dict):
+            yield at + ("resources",), section["resources"]
+        init = initializer(section)
+        if init and isinstance(init.get("resources"), dict):
+            yield at + ("triton", "repository", "initializer", "resources"), init["resources"]
+
+
+def env_blocks(data: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
+    for at, section in containers(data):
+        if isinstance(section.get("env"), dict):
+            yield at + ("env",), section["env"]
+        init = initializer(section)
+        if init and isinstance(init.get("env"), dict):
+            yield at + ("triton", "repository", "initializer", "env"), init["env"]
