@@ -18,7 +18,8 @@ VENV_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml requirements.lock | sha2
 .PHONY: all setup test bench lock generate clean help
 
 all: setup  ## Validate and render every service in environments/, then print a summary
-	$(MDEPLOY) toolchain
+	$(MDEPLOY) validate
+	$(MDEPLOY) render
 
 setup: $(VENV_STAMP) .tools/bin/helm node_modules/.stamp  ## Create .venv and install the pinned Helm (reused when warm)
 

@@ -69,11 +69,13 @@ def _register() -> None:
     from mdeploy.commands import validate as validate_cmd
     from mdeploy.commands import apps as apps_cmd
     from mdeploy.commands import chart_release_cmd
+    from mdeploy.commands import render as render_cmd
 
     main.add_command(toolchain_cmd.toolchain)
     main.add_command(validate_cmd.validate)
     main.add_command(apps_cmd.apps)
     main.add_command(chart_release_cmd.chart_check)
+    main.add_command(render_cmd.render)
 
 
 _register()

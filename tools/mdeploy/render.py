@@ -1,0 +1,351 @@
+"""`mdeploy render`: every Application's manifests, exactly as Argo CD would render them.
+
+For each service file: the chart at the version the file pins (`chart_source`), the pinned Helm,
+release = Application name `<service>-<env>`, namespace `<namespacePrefix><service>`, values
+`environments/<env>.yaml` then `environments/<env>/<service>.yaml`. Helm runs in parallel
+(one subprocess per Application, as many at once as there are cores), and every rendered
+object is checked against its Kubernetes schema (`kube_schema`).
+
+Content-addressed cache (`.cache/render/`): the key is a hash of everything a render depends on
+(chart tree hash, both values files' bytes, Helm and Kubernetes versions, release, namespace).
+An entry holds the manifests, their schema problems and the summary row, so an unchanged
+Application costs a hash and one small file read; nothing is parsed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import yaml
+
+from mdeploy.chart_source import ChartSource, resolve_chart
+from mdeploy.helm import HelmError, helm_template_text
+from mdeploy.report import ToolError, progress, progress_done
+from mdeploy.services import Repo, ServiceRef, env_tier, namespace_name
+from mdeploy.toolchain import HELM, KUBE_VERSION, find_helm
+
+CACHE_DIR = ".cache/render"
+KEY_FILE = ".render-key"
+CACHE_FORMAT = "1"  # bump when the entry layout or the summary changes
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def validate_objects(objs: Sequence[Any]) -> list[list[str]]:
+    """The one switch point for Kubernetes schema checks of rendered objects."""
+    from mdeploy.kube_schema import validate_each
+
+    return validate_each(objs, KUBE_VERSION)
+
+
+@dataclass
+class AppRender:
+    """One Application's render: inputs, key, outcome and summary."""
+
+    ref: ServiceRef
+    env_file: Path
+    namespace: str
+    chart_version: str
+    chart: ChartSource | None
+    key: str = ""
+    manifests: str = ""
+    problems: list[str] = field(default_factory=list)  # schema problems, or the render failure
+    failed: bool = False
+    cached: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def app(self) -> str:
+        return self.ref.application
+
+
+@dataclass
+class RenderRun:
+    apps: list[AppRender]
+    rendered: int  # helm invocations this run
+    cached: int
+    seconds: float
+
+    @property
+    def failed(self) -> list[AppRender]:
+        return [a for a in self.apps if a.failed or a.problems]
+
+
+def _quick_load(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_bytes(), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as err:
+        raise ToolError(f"cannot read {path}: {str(err).splitlines()[0]}; run `mdeploy validate {path}`",
+                        path=str(path), rule="render") from err
+
+
+def render_key(chart_hash: str, env_bytes: bytes, service_bytes: bytes, release: str, namespace: str) -> str:
+    digest = hashlib.sha256()
+    for part in (CACHE_FORMAT, chart_hash, HELM.version, KUBE_VERSION, release, namespace):
+        digest.update(part.encode() + b"\0")
+    for blob in (env_bytes, service_bytes):
+        digest.update(hashlib.sha256(blob).digest())
+    return digest.hexdigest()
+
+
+def plan(repo: Repo, refs: Sequence[ServiceRef]) -> list[AppRender]:
+    """Resolve chart, namespace and cache key of every Application (no Helm yet)."""
+    env_cache: dict[str, tuple[bytes, dict[str, Any]]] = {}
+    apps = []
+    for ref in refs:
+        if ref.env not in env_cache:
+            env_path = repo.env_file(ref.env)
+            if not env_path.is_file():
+                raise ToolError(f"environment file {repo.rel(env_path)} is missing", rule="render")
+            env_bytes = env_path.read_bytes()
+            env_data = _quick_load(env_path)
+            if not isinstance(env_data, dict) or not isinstance(env_data.get("environment"), dict):
+                raise ToolError(f"{repo.rel(env_path)} has no `environment:` mapping; run `mdeploy validate`",
+                                rule="render")
+            env_cache[ref.env] = (env_bytes, env_data)
+        env_bytes, env_data = env_cache[ref.env]
+        environment = env_data["environment"]
+        service_bytes = ref.path.read_bytes()
+        data = yaml.load(service_bytes, Loader=_Loader) if service_bytes else None
+        version = str(data.get("chart", "")) if isinstance(data, dict) else ""
+        app = AppRender(ref, repo.env_file(ref.env), namespace_name(environment.get("namespacePrefix", ""),
+                                                                     ref.service), version, None)
+        app.summary = _static_summary(ref, environment, data if isinstance(data, dict) else {})
+        try:
+            app.chart = resolve_chart(version, root=repo.root, tier=env_tier(env_data, ref.env))
+        except ToolError as err:
+            app.failed, app.problems = True, [f"{repo.rel(ref.path)}: {err.message}"]
+        else:
+            app.key = render_key(app.chart.content_hash, env_bytes, service_bytes, ref.application, app.namespace)
+        apps.append(app)
+    return apps
+
+
+def _static_summary(ref: ServiceRef, environment: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    route = environment.get("route") or {}
+    url = f"{route.get('scheme', 'https')}://{route.get('host', '?')}{route.get('publicPrefix', '')}/{ref.service}/"
+    return {"application": ref.application, "service": ref.service, "environment": ref.env,
+            "chart": str(data.get("chart", "")), "url": url, "team": data.get("team", "")}
+
+
+def summarize(objs: Sequence[dict[str, Any]], service: str) -> dict[str, Any]:
+    """Replicas per Deployment (min-max when an HPA or ScaledObject drives it) and GPUs."""
+    scaled: dict[str, str] = {}
+    for obj in objs:
+        spec = obj.get("spec") or {}
+        if obj.get("kind") == "HorizontalPodAutoscaler":
+            target = (spec.get("scaleTargetRef") or {}).get("name")
+            scaled[target] = f"{spec.get('minReplicas', 1)}-{spec.get('maxReplicas')}"
+        elif obj.get("kind") == "ScaledObject":
+            target = (spec.get("scaleTargetRef") or {}).get("name")
+            scaled[target] = f"{spec.get('minReplicaCount', 0)}-{spec.get('maxReplicaCount', 100)}"
+    replicas: dict[str, str] = {}
+    gpus: dict[str, int] = {}
+    for obj in objs:
+        if obj.get("kind") != "Deployment":
+            continue
+        name = obj["metadata"]["name"]
+        short = name[len(service) + 1:] if name.startswith(service + "-") else name
+        spec = obj.get("spec") or {}
+        replicas[short] = scaled.get(name, str(spec.get("replicas", 1)))
+        count = int(replicas[short].split("-")[-1]) if replicas[short].split("-")[-1].isdigit() else 1
+        pod = (spec.get("template") or {}).get("spec") or {}
+        for container in pod.get("containers", []) + pod.get("initContainers", []):
+            for resource, amount in ((container.get("resources") or {}).get("limits") or {}).items():
+                if "gpu" in resource or "/mig-" in resource:
+                    try:
+                        gpus[resource] = gpus.get(resource, 0) + int(amount) * count
+                    except (TypeError, ValueError):
+                        continue
+    return {"replicas": replicas, "gpus": gpus}
+
+
+# --- cache -----------------------------------------------------------------------------------
+
+def _entry_path(root: Path, key: str) -> Path:
+    return root / CACHE_DIR / key[:2] / f"{key}.json"
+
+
+def _cache_get(root: Path, key: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(_entry_path(root, key).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _cache_put(root: Path, key: str, entry: dict[str, Any]) -> None:
+    from mdeploy.yamlio import write_atomic
+
+    write_atomic(_entry_path(root, key), json.dumps(entry))
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def _helm(app: AppRender, helm: str) -> str:
+    assert app.chart is not None
+    return helm_template_text(app.chart.path, [app.env_file, app.ref.path], release=app.app,
+                              namespace=app.namespace, helm=helm)
+
+
+def _finish_batch(root: Path, batch: list[AppRender], use_cache: bool) -> None:
+    """Parse, schema-check and cache a batch of fresh renders (one call for all their objects, so
+    custom resources cost one validator process per batch, not one per Application)."""
+    parsed: list[list[dict[str, Any]]] = []
+    for app in batch:
+        try:
+            parsed.append([d for d in yaml.load_all(app.manifests, Loader=_Loader) if d])
+        except yaml.YAMLError as err:
+            app.failed, app.problems = True, [f"{app.app}: rendered output is not YAML: {str(err).splitlines()[0]}"]
+            parsed.append([])
+    flat = [obj for objs in parsed for obj in objs]
+    results = validate_objects(flat) if flat else []
+    pos = 0
+    for app, objs in zip(batch, parsed):
+        found = results[pos:pos + len(objs)]
+        pos += len(objs)
+        if app.failed:
+            continue
+        app.problems = [f"{app.app}: {message}" for problems in found for message in problems]
+        app.summary.update(summarize(objs, app.ref.service))
+        if use_cache:
+            _cache_put(root, app.key, {"manifests": app.manifests, "problems": app.problems, "summary": app.summary})
+
+
+def render_apps(repo: Repo, refs: Sequence[ServiceRef], *, jobs: int | None = None, use_cache: bool = True,
+                on_progress: Callable[[int, int], None] | None = None) -> RenderRun:
+    started = time.perf_counter()
+    apps = plan(repo, refs)
+    todo: list[AppRender] = []
+    for app in apps:
+        if app.failed:
+            continue
+        entry = _cache_get(repo.root, app.key) if use_cache else None
+        if entry is not None:
+            app.manifests, app.problems, app.cached = entry["manifests"], entry["problems"], True
+            app.summary.update(entry["summary"])
+        else:
+            todo.append(app)
+    total, done = len(todo), 0
+    if todo:
+        helm = find_helm()
+        jobs = jobs or os.cpu_count() or 1
+        batch_size = max(8, min(100, total // 8 or 1))
+        pending_batch: list[AppRender] = []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_helm, app, helm): app for app in todo}
+            remaining = set(futures)
+            while remaining:
+                finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    app = futures[future]
+                    try:
+                        app.manifests = future.result()
+                        pending_batch.append(app)
+                    except HelmError as err:
+                        app.failed, app.problems = True, [f"{app.app}: helm template failed: {err.message}"]
+                    done += 1
+                    if on_progress:
+                        on_progress(done, total)
+                # Schema checks run here, in the main thread, while Helm keeps the cores busy.
+                if len(pending_batch) >= batch_size:
+                    _finish_batch(repo.root, pending_batch, use_cache)
+                    pending_batch = []
+        if pending_batch:
+            _finish_batch(repo.root, pending_batch, use_cache)
+    return RenderRun(apps, rendered=total, cached=sum(1 for a in apps if a.cached),
+                     seconds=time.perf_counter() - started)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+def _object_file_name(obj: dict[str, Any], seen: set[str]) -> str:
+    kind = str(obj.get("kind", "object")).lower()
+    name = str((obj.get("metadata") or {}).get("name", "unnamed"))
+    base = f"{kind}-{name}"
+    candidate, n = base, 2
+    while candidate in seen:
+        candidate, n = f"{base}-{n}", n + 1
+    seen.add(candidate)
+    return candidate + ".yaml"
+
+
+def write_outputs(out_dir: Path, apps: Sequence[AppRender], *, prune: bool) -> int:
+    """One directory per Application, one file per object. A directory whose key file matches is
+    left alone, so a warm run writes nothing. Returns the number of directories (re)written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+    wanted = set()
+    for app in apps:
+        if app.failed or not app.key:
+            continue
+        wanted.add(app.app)
+        target = out_dir / app.app
+        try:
+            if (target / KEY_FILE).read_text() == app.key:
+                continue
+        except OSError:
+            pass
+        tmp = out_dir / f".{app.app}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        seen: set[str] = set()
+        for doc in yaml.load_all(app.manifests, Loader=_Loader):
+            if not doc:
+                continue
+            text = yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                             default_flow_style=False)
+            (tmp / _object_file_name(doc, seen)).write_text(text)
+        (tmp / KEY_FILE).write_text(app.key)
+        # Swap directories: readers never see a half-written Application.
+        old = out_dir / f".{app.app}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        written += 1
+    if prune:
+        for child in out_dir.iterdir():
+            if child.is_dir() and child.name not in wanted and (child / KEY_FILE).exists():
+                shutil.rmtree(child)  # an Application that no longer exists
+    return written
+
+
+def summary_rows(apps: Sequence[AppRender]) -> list[list[str]]:
+    rows = []
+    for app in apps:
+        s = app.summary
+        replicas = " ".join(f"{name}={count}" for name, count in (s.get("replicas") or {}).items())
+        gpus = ", ".join(f"{count}x {name}" for name, count in sorted((s.get("gpus") or {}).items())) or "-"
+        status = "FAILED" if app.failed else ("INVALID" if app.problems else ("cached" if app.cached else "rendered"))
+        rows.append([app.app, app.ref.service, app.ref.env, app.chart_version, s.get("url", ""),
+                     replicas or "-", gpus, status])
+    return rows
+
+
+def to_json(run: RenderRun) -> dict[str, Any]:
+    return {
+        "applications": [{
+            "application": a.app, "service": a.ref.service, "environment": a.ref.env, "chart": a.chart_version,
+            "chart_origin": a.chart.origin if a.chart else None, "namespace": a.namespace, "key": a.key,
+            "cached": a.cached, "failed": a.failed, "problems": a.problems,
+            "url": a.summary.get("url"), "replicas": a.summary.get("replicas"), "gpus": a.summary.get("gpus"),
+        } for a in run.apps],
+        "rendered": run.rendered, "cached": run.cached, "seconds": round(run.seconds, 3),
+    }
+
+
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        progress(f"{label} {done}/{total}")
+        if done == total:
+            progress_done()
+    return show
+
