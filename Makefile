@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # The venv is re-created only when the pins change (pyproject.toml or requirements.lock).
 VENV_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 
-.PHONY: all setup test bench lock generate clean help
+.PHONY: all setup test bench lock generate generate-apps clean help
 
 all: setup  ## Validate and render every service in environments/, then print a summary
 	$(MDEPLOY) validate
@@ -45,6 +45,10 @@ test: setup  ## Run the whole test suite (pytest, real Helm)
 
 generate: setup  ## Regenerate files derived from schemas/ (chart values.schema.json and README.md)
 	$(BIN)/python -m mdeploy.chartgen
+	$(MDEPLOY) apps
+
+generate-apps: setup  ## Regenerate apps/ (Argo CD root app, AppProjects, ApplicationSets) from environments/
+	$(MDEPLOY) apps
 
 lock:  ## Regenerate requirements.lock from the pins in pyproject.toml
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
