@@ -67,15 +67,22 @@ def _register() -> None:
     # module can import this one for `format_option`.
     from mdeploy.commands import toolchain_cmd
     from mdeploy.commands import validate as validate_cmd
+    from mdeploy.commands import render as render_cmd
     from mdeploy.commands import apps as apps_cmd
     from mdeploy.commands import chart_release_cmd
-    from mdeploy.commands import render as render_cmd
+    from mdeploy.commands import bench as bench_cmd
+    from mdeploy.commands import smoke as smoke_cmd
+    from mdeploy.commands import status as status_cmd
 
     main.add_command(toolchain_cmd.toolchain)
     main.add_command(validate_cmd.validate)
+    main.add_command(render_cmd.render)
     main.add_command(apps_cmd.apps)
     main.add_command(chart_release_cmd.chart_check)
-    main.add_command(render_cmd.render)
+    main.add_command(smoke_cmd.smoke)
+    main.add_command(bench_cmd.bench)
+    main.add_command(bench_cmd.warmup)
+    main.add_command(status_cmd.status)
 
 
 _register()
