@@ -132,7 +132,7 @@ securityContext:
 {{- $ctx := .context -}}
 {{- $w := .workload -}}
 {{- $spec := index $ctx.Values.models $w.component -}}
-{{- $triton := required (printf "%s.triton: required for runtime triton" $w.path) $spec.triton -}}
+{{- $triton := $spec.triton -}}
 {{- $repo := $triton.repository -}}
 {{- $mode := $triton.modelControlMode | default "none" -}}
 {{- $models := $triton.models | default list -}}
@@ -227,7 +227,7 @@ volumes: {{ toJson $volumes }}
 {{- $ctx := .context -}}
 {{- $w := .workload -}}
 {{- $spec := index $ctx.Values.models $w.component -}}
-{{- $tf := required (printf "%s.tfserving: required for runtime tfserving" $w.path) $spec.tfserving -}}
+{{- $tf := $spec.tfserving -}}
 {{- $config := include "model-service.serverConfig" (dict "context" $ctx "workload" $w) | fromYaml -}}
 {{- $poll := int (hasKey $tf "pollSeconds" | ternary $tf.pollSeconds 60) -}}
 {{- $args := list "--port=8500" "--rest_api_port=8501" "--model_config_file=/etc/model-service/models.config" (printf "--model_config_file_poll_wait_seconds=%d" $poll) (printf "--file_system_poll_wait_seconds=%d" $poll) -}}
@@ -301,7 +301,7 @@ volumes:
 {{- $ctx := .context -}}
 {{- $w := .workload -}}
 {{- $spec := index $ctx.Values.models $w.component -}}
-{{- $custom := required (printf "%s.custom: required for runtime custom" $w.path) $spec.custom -}}
+{{- $custom := $spec.custom -}}
 {{- $startup := int ($custom.startupSeconds | default 300) -}}
 {{- $health := dict "httpGet" (dict "path" ($custom.healthPath | default "/healthz") "port" (int $w.httpPort)) -}}
 {{- $ready := dict "httpGet" (dict "path" ($custom.readyPath | default ($custom.healthPath | default "/healthz")) "port" (int $w.httpPort)) -}}

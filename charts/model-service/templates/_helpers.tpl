@@ -6,7 +6,7 @@ Application name (<service>-<env>), and object names must be the same in every e
 
 {{/* The service name. Usage: include "model-service.name" . */}}
 {{- define "model-service.name" -}}
-{{- required "service: the service name is required (set it in the service file)" .Values.service -}}
+{{- .Values.service -}}
 {{- end -}}
 
 {{/* Namespace every object lives in: <environment.namespacePrefix><service>. Usage: include "model-service.namespace" . */}}

@@ -55,7 +55,6 @@ the containers of its runtime (from _containers.tpl).
 {{- $ctx := .context -}}
 {{- $w := .workload -}}
 {{- $parts := include (printf "model-service.containers.%s" $w.runtime) (dict "context" $ctx "workload" $w) | fromYaml -}}
-{{- if hasKey $parts "Error" -}}{{- fail (printf "internal: containers of %s do not parse: %s" $w.path $parts.Error) -}}{{- end -}}
 {{- $images := list -}}
 {{- range concat ($parts.initContainers | default list) $parts.containers }}{{- $images = append $images .image -}}{{- end -}}
 {{- $pullSecrets := include "model-service.pullSecrets" (dict "context" $ctx "images" $images) | fromJsonArray -}}

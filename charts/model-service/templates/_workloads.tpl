@@ -6,7 +6,11 @@ replicas (after gray caps), effective resources and the autoscaler that owns rep
 
 {{/* Components in render order: "cgi", then each model key sorted. Usage: include "model-service.components" . | fromJsonArray */}}
 {{- define "model-service.components" -}}
-{{- prepend (include "model-service.modelKeys" . | fromJsonArray) "cgi" | toJson -}}
+{{- $keys := include "model-service.modelKeys" . | fromJsonArray -}}
+{{- if has "cgi" $keys -}}
+{{- fail "models.cgi: the model server name cgi is reserved (its objects would be named like the CGI's <service>-cgi); rename the entry" -}}
+{{- end -}}
+{{- prepend $keys "cgi" | toJson -}}
 {{- end -}}
 
 {{/* Clamp a CPU quantity to a cap (the cap may be absent). Usage: include "model-service.clampCpu" (list "4" "2") */}}
@@ -33,8 +37,9 @@ replicas (after gray caps), effective resources and the autoscaler that owns rep
 {{- define "model-service.resources" -}}
 {{- $caps := .context.Values.environment.caps | default dict -}}
 {{- $path := .path -}}
-{{- $requests := required (printf "%s.requests: CPU and memory requests are required" $path) .resources.requests -}}
-{{- $limits := required (printf "%s.limits: CPU and memory limits are required" $path) .resources.limits -}}
+{{- /* Presence of requests and limits is the schema's job; their relation is checked here. */ -}}
+{{- $requests := .resources.requests -}}
+{{- $limits := .resources.limits -}}
 {{- if gt (include "model-service.cpuMillis" $requests.cpu | int) (include "model-service.cpuMillis" $limits.cpu | int) -}}
 {{- fail (printf "%s.requests.cpu (%v) must not exceed %s.limits.cpu (%v)" $path $requests.cpu $path $limits.cpu) -}}
 {{- end -}}
@@ -188,7 +193,7 @@ replicas: {{ $replicas }}
 autoscaler: {{ $autoscaler | quote }}
 pdb: {{ and $prod $multi }}
 spread: {{ and $prod $multi }}
-resources: {{ include "model-service.resources" (dict "context" $ctx "resources" (required (printf "%s.resources: requests and limits are required" $path) $spec.resources) "path" (printf "%s.resources" $path)) | fromYaml | toJson }}
+resources: {{ include "model-service.resources" (dict "context" $ctx "resources" $spec.resources "path" (printf "%s.resources" $path)) | fromYaml | toJson }}
 gpu: {{ toJson $gpu }}
 ports: {{ toJson $ports }}
 httpPort: {{ $http }}
