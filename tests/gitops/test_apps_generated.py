@@ -56,23 +56,23 @@ def test_an_invalid_field_is_caught_by_the_model_not_passed_silently():
 def test_check_lists_a_stale_file_and_writing_repairs_it(copy):
     env = copy / "environments" / "gray.yaml"
     env.write_text(env.read_text().replace("namespacePrefix: ms-gray-", "namespacePrefix: ms-canary-"))
-    stale = run("--root", str(copy), "--check")
+    stale = run("--repo", str(copy), "--check")
     assert stale.exit_code == 1
     assert "apps/applicationset-gray.yaml:1:1: error: generated file is stale" in stale.output
     assert "apps/project-gray.yaml:1:1" in stale.output and "prod" not in stale.output.split("error")[0]
-    written = run("--root", str(copy))
+    written = run("--repo", str(copy))
     assert written.exit_code == 0
     assert written.output.splitlines() == ["wrote apps/project-gray.yaml", "wrote apps/applicationset-gray.yaml"]
     assert "ms-canary-*" in (copy / "apps" / "project-gray.yaml").read_text()
-    assert run("--root", str(copy), "--check").exit_code == 0
+    assert run("--repo", str(copy), "--check").exit_code == 0
 
 
 def test_a_new_service_changes_the_team_roles(copy):
     src = copy / "environments" / "gray" / "text-lang.yaml"
     (copy / "environments" / "gray" / "new-svc.yaml").write_text(
         src.read_text().replace("service: text-lang", "service: new-svc").replace("team: content", "team: vision"))
-    assert run("--root", str(copy), "--check").exit_code == 1
-    run("--root", str(copy))
+    assert run("--repo", str(copy), "--check").exit_code == 1
+    run("--repo", str(copy))
     (project,) = load_docs(copy / "apps" / "project-gray.yaml")
     (role,) = [r for r in project["spec"]["roles"] if r["name"] == "team-vision"]
     assert role["groups"] == ["vision"]
@@ -83,21 +83,21 @@ def test_a_new_service_changes_the_team_roles(copy):
 
 def test_leftover_files_of_a_removed_environment_are_stale_and_removed(copy):
     (copy / "apps" / "project-staging.yaml").write_text("# old\n")
-    assert "apps/project-staging.yaml" in run("--root", str(copy), "--check").output
-    assert "removed apps/project-staging.yaml" in run("--root", str(copy)).output
+    assert "apps/project-staging.yaml" in run("--repo", str(copy), "--check").output
+    assert "removed apps/project-staging.yaml" in run("--repo", str(copy)).output
     assert not (copy / "apps" / "project-staging.yaml").exists()
 
 
 def test_bad_yaml_is_one_positioned_line_without_traceback(copy):
     (copy / "environments" / "gray" / "broken.yaml").write_text("service: broken\nteam: [x\n")
-    result = run("--root", str(copy), "--check")
+    result = run("--repo", str(copy), "--check")
     assert result.exit_code == 1
     assert result.output.startswith("mdeploy: environments/gray/broken.yaml:3:1: error: invalid YAML")
     assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
 
 
 def test_list_prints_every_application(copy):
-    result = run("--root", str(copy), "--list", "--format", "json")
+    result = run("--repo", str(copy), "--list", "--format", "json")
     names = [row["application"] for row in yaml.safe_load(result.output)]
     assert names == ["ocr-detect-gray", "rec-rank-gray", "text-lang-gray",
                      "ocr-detect-prod", "rec-rank-prod", "text-lang-prod"]
@@ -114,5 +114,5 @@ def test_sync_windows_come_from_the_environment_file():
 
 
 def test_write_is_atomic_and_leaves_no_temp_files(copy):
-    run("--root", str(copy))
+    run("--repo", str(copy))
     assert not [p for p in (copy / "apps").iterdir() if p.name.startswith(".")]

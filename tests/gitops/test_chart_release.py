@@ -116,7 +116,7 @@ def test_base_ref_from_the_environment(repo, monkeypatch):
 
 def test_unknown_explicit_base_is_a_one_line_error(repo):
     runner = CliRunner()
-    result = runner.invoke(main, ["chart-check", "--root", str(repo), "--base", "nope/main"])
+    result = runner.invoke(main, ["chart-check", "--repo", str(repo), "--base", "nope/main"])
     assert result.exit_code == 1
     assert "base ref 'nope/main' does not exist" in result.output
     assert "Traceback" not in result.output
@@ -124,10 +124,10 @@ def test_unknown_explicit_base_is_a_one_line_error(repo):
 
 def test_cli_exit_codes_and_json(repo):
     runner = CliRunner()
-    ok = runner.invoke(main, ["chart-check", "--root", str(repo)])
+    ok = runner.invoke(main, ["chart-check", "--repo", str(repo)])
     assert (ok.exit_code, ok.output) == (0, "chart-check: chart unchanged since origin/main\n")
     write(repo, f"{CHART}/templates/cm.yaml", "kind: ConfigMap\n# x\n")
-    bad = runner.invoke(main, ["chart-check", "--root", str(repo), "--format", "json"])
+    bad = runner.invoke(main, ["chart-check", "--repo", str(repo), "--format", "json"])
     assert bad.exit_code == 1 and '"chart-version-bump"' in bad.output
 
 

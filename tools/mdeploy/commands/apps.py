@@ -17,8 +17,8 @@ from mdeploy.toolchain import repo_root
               help="Write nothing; exit 1 listing every generated file that is stale (for CI and pre-commit).")
 @click.option("--list", "list_apps", is_flag=True,
               help="Print the Argo CD Applications the ApplicationSets generate (one per service file).")
-@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Repository root (default: the repository mdeploy runs from).")
+@click.option("--repo", "root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Repository to work on (default: the repository mdeploy runs from).")
 @format_option
 @click.pass_context
 def apps(ctx: click.Context, check: bool, list_apps: bool, root: Path | None, fmt: str) -> None:

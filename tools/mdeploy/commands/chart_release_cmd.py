@@ -16,8 +16,8 @@ from mdeploy.toolchain import repo_root
 @click.option("--base", "base_ref", metavar="REF", default=None,
               help=f"Compare with the merge base of REF and HEAD (default: ${chart_release.BASE_ENV}, "
                    f"else {chart_release.DEFAULT_BASE} when it exists, else nothing to compare).")
-@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Repository root (default: the repository mdeploy runs from).")
+@click.option("--repo", "root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Repository to work on (default: the repository mdeploy runs from).")
 @format_option
 @click.pass_context
 def chart_check(ctx: click.Context, base_ref: str | None, root: Path | None, fmt: str) -> None:
