@@ -73,6 +73,7 @@ def _register() -> None:
     from mdeploy.commands import bench as bench_cmd
     from mdeploy.commands import smoke as smoke_cmd
     from mdeploy.commands import status as status_cmd
+    from mdeploy.commands import promote as promote_cmd
 
     main.add_command(toolchain_cmd.toolchain)
     main.add_command(validate_cmd.validate)
@@ -83,6 +84,7 @@ def _register() -> None:
     main.add_command(bench_cmd.bench)
     main.add_command(bench_cmd.warmup)
     main.add_command(status_cmd.status)
+    main.add_command(promote_cmd.promote)
 
 
 _register()
