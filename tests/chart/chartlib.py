@@ -7,6 +7,7 @@ against the official schemas, custom resources against their published models).
 
 from __future__ import annotations
 
+import copy
 import functools
 import tempfile
 from pathlib import Path
@@ -33,20 +34,38 @@ def example_files(env: str, service: str) -> tuple[Path, Path]:
     return REPO / "environments" / f"{env}.yaml", REPO / "environments" / env / f"{service}.yaml"
 
 
+def merge(base: Any, overlay: Any) -> Any:
+    """Deep-merge `overlay` into a copy of `base`; a None in the overlay deletes the key."""
+    if not isinstance(base, dict) or not isinstance(overlay, dict):
+        return copy.deepcopy(overlay)
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge(out.get(key), value)
+    return out
+
+
 @functools.lru_cache(maxsize=None)
 def _render_cached(files: tuple[Path, ...], overlay_yaml: str) -> tuple[dict[str, Any], ...]:
-    paths = list(files)
+    """Render `files`; with an overlay, the files are merged in Python (so None can delete a key,
+    which Helm does not do between user values files) and rendered as one values file."""
+    if not overlay_yaml:
+        return tuple(render_chart(list(files)))
+    values: dict[str, Any] = {}
+    for path in files:
+        values = merge(values, yaml.safe_load(path.read_text()) or {})
+    values = merge(values, yaml.safe_load(overlay_yaml))
     with tempfile.TemporaryDirectory() as tmp:
-        if overlay_yaml:
-            overlay = Path(tmp) / "overlay-values.yaml"
-            overlay.write_text(overlay_yaml)
-            paths.append(overlay)
-        return tuple(render_chart(paths))
+        merged = Path(tmp) / "merged-values.yaml"
+        merged.write_text(yaml.safe_dump(values))
+        return tuple(render_chart([merged]))
 
 
 def render(files: Iterable[Path], overlay: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Render values files (plus an optional overlay, merged last); cached per input."""
-    return [dict(d) for d in _render_cached(tuple(files), yaml.safe_dump(overlay) if overlay else "")]
+    return [copy.deepcopy(d) for d in _render_cached(tuple(files), yaml.safe_dump(overlay) if overlay else "")]
 
 
 def render_scenario(name: str, overlay: dict[str, Any] | None = None) -> list[dict[str, Any]]:
