@@ -162,3 +162,18 @@ def test_no_route_namespace_at_all_fails(tmp_path):
     with pytest.raises(HelmError) as err:
         render_chart([env_file, REPO / "environments" / "gray" / "text-lang.yaml"])
     assert "environment.route.namespaces: list the gateway/ingress controller namespaces" in err.value.message
+
+
+def test_network_isolation_scenario():
+    from tests.chart.chartlib import render_scenario
+    docs = render_scenario("network-isolation")
+    assert validate_manifests(docs) == []
+    cluster = Cluster(policies_of(docs))
+    pods = pods_of(docs)
+    cgi, ocr = pods["ocr-locked-cgi"], pods["ocr-locked-ocr"]
+    for namespace in ("gateway-system", "edge-proxies"):
+        assert cluster.connects(Pod(namespace, {}), cgi, 8080)
+    assert not cluster.connects(Pod("monitoring", {}), cgi, 8080)  # the CGI declares no metrics
+    assert cluster.connects(cgi, ocr, 8001)
+    assert cluster.egress_allowed(ocr, External("10.20.0.5"), 9866)
+    assert not cluster.egress_allowed(ocr, External("10.21.0.5"), 9866)
