@@ -248,3 +248,17 @@ def _resolve_cached(version: str, root: Path, tier: str, materialize: bool, _sta
 def clear_resolution_cache() -> None:
     """Forget resolved versions (tests that create tags and commits between calls)."""
     _resolve_cached.cache_clear()
+
+
+def chart_at_revision(root: Path, revision: str) -> ChartSource | None:
+    """The chart as committed at `revision` (diff's base side of a working-tree chart), or None
+    when that revision has no chart."""
+    try:
+        commit = _git(root, "rev-parse", f"{revision}^{{commit}}").decode().strip()
+        version = _chart_yaml_version(_git(root, "show", f"{commit}:{CHART_DIR}/Chart.yaml"))
+    except ToolError:
+        return None
+    if version is None:
+        return None
+    path, tree = _materialize(root, version, commit)
+    return ChartSource(version, path, tree, "commit", commit)

@@ -74,6 +74,7 @@ def _register() -> None:
     from mdeploy.commands import smoke as smoke_cmd
     from mdeploy.commands import status as status_cmd
     from mdeploy.commands import promote as promote_cmd
+    from mdeploy.commands import diff as diff_cmd
 
     main.add_command(toolchain_cmd.toolchain)
     main.add_command(validate_cmd.validate)
@@ -85,6 +86,7 @@ def _register() -> None:
     main.add_command(bench_cmd.warmup)
     main.add_command(status_cmd.status)
     main.add_command(promote_cmd.promote)
+    main.add_command(diff_cmd.diff)
 
 
 _register()

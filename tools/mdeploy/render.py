@@ -95,13 +95,15 @@ def render_key(chart_hash: str, env_bytes: bytes, service_bytes: bytes, release:
     return digest.hexdigest()
 
 
-def plan(repo: Repo, refs: Sequence[ServiceRef]) -> list[AppRender]:
-    """Resolve chart, namespace and cache key of every Application (no Helm yet)."""
-    env_cache: dict[str, tuple[bytes, dict[str, Any]]] = {}
+def plan(repo: Repo, refs: Sequence[ServiceRef], env_files: dict[str, Path] | None = None) -> list[AppRender]:
+    """Resolve chart, namespace and cache key of every Application (no Helm yet). `env_files`
+    overrides where an environment's file is read from (diff renders a base revision from a
+    temporary copy)."""
+    env_cache: dict[str, tuple[Path, bytes, dict[str, Any]]] = {}
     apps = []
     for ref in refs:
         if ref.env not in env_cache:
-            env_path = repo.env_file(ref.env)
+            env_path = (env_files or {}).get(ref.env) or repo.env_file(ref.env)
             if not env_path.is_file():
                 raise ToolError(f"environment file {repo.rel(env_path)} is missing", rule="render")
             env_bytes = env_path.read_bytes()
@@ -109,15 +111,22 @@ def plan(repo: Repo, refs: Sequence[ServiceRef]) -> list[AppRender]:
             if not isinstance(env_data, dict) or not isinstance(env_data.get("environment"), dict):
                 raise ToolError(f"{repo.rel(env_path)} has no `environment:` mapping; run `mdeploy validate`",
                                 rule="render")
-            env_cache[ref.env] = (env_bytes, env_data)
-        env_bytes, env_data = env_cache[ref.env]
+            env_cache[ref.env] = (env_path, env_bytes, env_data)
+        env_path, env_bytes, env_data = env_cache[ref.env]
         environment = env_data["environment"]
         service_bytes = ref.path.read_bytes()
-        data = yaml.load(service_bytes, Loader=_Loader) if service_bytes else None
+        try:
+            data = yaml.load(service_bytes, Loader=_Loader) if service_bytes else None
+        except yaml.YAMLError:
+            data = None
         version = str(data.get("chart", "")) if isinstance(data, dict) else ""
-        app = AppRender(ref, repo.env_file(ref.env), namespace_name(environment.get("namespacePrefix", ""),
-                                                                     ref.service), version, None)
+        app = AppRender(ref, env_path, namespace_name(environment.get("namespacePrefix", ""), ref.service),
+                        version, None)
         app.summary = _static_summary(ref, environment, data if isinstance(data, dict) else {})
+        if not isinstance(data, dict):
+            app.failed, app.problems = True, [f"{repo.rel(ref.path)}: not a YAML mapping; run `mdeploy validate`"]
+            apps.append(app)
+            continue
         try:
             app.chart = resolve_chart(version, root=repo.root, tier=env_tier(env_data, ref.env))
         except ToolError as err:
@@ -221,7 +230,14 @@ def _finish_batch(root: Path, batch: list[AppRender], use_cache: bool) -> None:
 def render_apps(repo: Repo, refs: Sequence[ServiceRef], *, jobs: int | None = None, use_cache: bool = True,
                 on_progress: Callable[[int, int], None] | None = None) -> RenderRun:
     started = time.perf_counter()
-    apps = plan(repo, refs)
+    return render_planned(repo, plan(repo, refs), jobs=jobs, use_cache=use_cache, on_progress=on_progress,
+                          started=started)
+
+
+def render_planned(repo: Repo, apps: list[AppRender], *, jobs: int | None = None, use_cache: bool = True,
+                   on_progress: Callable[[int, int], None] | None = None, started: float | None = None
+                   ) -> RenderRun:
+    started = time.perf_counter() if started is None else started
     todo: list[AppRender] = []
     for app in apps:
         if app.failed:
