@@ -75,6 +75,7 @@ def _register() -> None:
     from mdeploy.commands import status as status_cmd
     from mdeploy.commands import promote as promote_cmd
     from mdeploy.commands import diff as diff_cmd
+    from mdeploy.commands import rollback as rollback_cmd
 
     main.add_command(toolchain_cmd.toolchain)
     main.add_command(validate_cmd.validate)
@@ -87,6 +88,7 @@ def _register() -> None:
     main.add_command(status_cmd.status)
     main.add_command(promote_cmd.promote)
     main.add_command(diff_cmd.diff)
+    main.add_command(rollback_cmd.rollback)
 
 
 _register()
