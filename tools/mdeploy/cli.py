@@ -76,6 +76,7 @@ def _register() -> None:
     from mdeploy.commands import promote as promote_cmd
     from mdeploy.commands import diff as diff_cmd
     from mdeploy.commands import rollback as rollback_cmd
+    from mdeploy.commands import capacity as capacity_cmd
 
     main.add_command(toolchain_cmd.toolchain)
     main.add_command(validate_cmd.validate)
@@ -89,6 +90,7 @@ def _register() -> None:
     main.add_command(promote_cmd.promote)
     main.add_command(diff_cmd.diff)
     main.add_command(rollback_cmd.rollback)
+    main.add_command(capacity_cmd.capacity)
 
 
 _register()
