@@ -77,6 +77,7 @@ def _register() -> None:
     from mdeploy.commands import diff as diff_cmd
     from mdeploy.commands import rollback as rollback_cmd
     from mdeploy.commands import capacity as capacity_cmd
+    from mdeploy.commands import new as new_cmd
 
     main.add_command(toolchain_cmd.toolchain)
     main.add_command(validate_cmd.validate)
@@ -91,6 +92,7 @@ def _register() -> None:
     main.add_command(diff_cmd.diff)
     main.add_command(rollback_cmd.rollback)
     main.add_command(capacity_cmd.capacity)
+    main.add_command(new_cmd.new)
 
 
 _register()
