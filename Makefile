@@ -46,6 +46,7 @@ test: setup  ## Run the whole test suite (pytest, real Helm)
 generate: setup  ## Regenerate files derived from schemas/ (chart values.schema.json and README.md)
 	$(BIN)/python -m mdeploy.chartgen
 	$(MDEPLOY) apps
+	$(BIN)/python -m mdeploy.rules.doc
 
 generate-apps: setup  ## Regenerate apps/ (Argo CD root app, AppProjects, ApplicationSets) from environments/
 	$(MDEPLOY) apps
