@@ -14,14 +14,17 @@ PYTEST_ARGS ?=
 
 # The venv is re-created only when the pins change (pyproject.toml or requirements.lock).
 VENV_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+# checkov (policy gate) lives in its own venv: its dependency set conflicts with our pins.
+CHECKOV := .tools/checkov/bin/checkov
+CHECKOV_STAMP := .tools/checkov/.stamp-$(shell sha256sum policy/checkov-requirements.lock | cut -c1-16)
 
-.PHONY: all setup test bench lock generate generate-apps clean help
+.PHONY: all setup test bench lock generate generate-apps policy clean help
 
 all: setup  ## Validate and render every service in environments/, then print a summary
 	$(MDEPLOY) validate
 	$(MDEPLOY) render
 
-setup: $(VENV_STAMP) .tools/bin/helm node_modules/.stamp  ## Create .venv and install the pinned Helm (reused when warm)
+setup: $(VENV_STAMP) .tools/bin/helm node_modules/.stamp $(CHECKOV_STAMP)  ## Create .venv and install the pinned Helm (reused when warm)
 
 $(VENV_STAMP): pyproject.toml requirements.lock
 	@echo "==> creating $(VENV) (pins changed or first run)"
@@ -39,6 +42,17 @@ $(VENV_STAMP): pyproject.toml requirements.lock
 node_modules/.stamp: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# checkov and every transitive dependency at the exact versions of policy/checkov-requirements.lock.
+$(CHECKOV_STAMP): policy/checkov-requirements.lock
+	@echo "==> creating .tools/checkov (checkov pins changed or first run)"
+	rm -rf .tools/checkov
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet --disable-pip-version-check --no-deps -r policy/checkov-requirements.lock
+	touch $@
+
+policy: setup  ## Run the checkov policy gate over every example and scenario render (tests/policy/test_checkov.py)
+	$(BIN)/pytest tests/policy/test_checkov.py -q
 
 test: setup  ## Run the whole test suite (pytest, real Helm)
 	$(BIN)/pytest $(PYTEST_ARGS)
