@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -281,10 +282,28 @@ def render_planned(repo: Repo, apps: list[AppRender], *, jobs: int | None = None
 
 # --- output ----------------------------------------------------------------------------------
 
-def _object_file_name(obj: dict[str, Any], seen: set[str]) -> str:
-    kind = str(obj.get("kind", "object")).lower()
-    name = str((obj.get("metadata") or {}).get("name", "unnamed"))
-    base = f"{kind}-{name}"
+_DOC_SPLIT = re.compile(r"^---[ \t]*$\n?", re.MULTILINE)
+_KIND = re.compile(r"^kind:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
+_NAME = re.compile(r"^metadata:[ \t]*\n(?:[ \t]+.*\n|[ \t]*#.*\n)*?[ \t]+name:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
+
+
+def split_documents(manifests: str) -> list[tuple[str, str, str]]:
+    """(kind, name, text) of each non-empty document, from Helm's text as is: no parse and no
+    re-dump, so the files are byte for byte what Helm printed (and writing 20,000 is cheap)."""
+    docs = []
+    for text in _DOC_SPLIT.split(manifests):
+        body = "\n".join(line for line in text.splitlines() if line.strip() and not line.startswith("#"))
+        if not body:
+            continue
+        kind = _KIND.search(text)
+        name = _NAME.search(text)
+        docs.append((kind.group(1) if kind else "object", name.group(1) if name else "unnamed",
+                     text if text.endswith("\n") else text + "\n"))
+    return docs
+
+
+def _object_file_name(kind: str, name: str, seen: set[str]) -> str:
+    base = f"{kind.lower()}-{name}"
     candidate, n = base, 2
     while candidate in seen:
         candidate, n = f"{base}-{n}", n + 1
@@ -312,12 +331,8 @@ def write_outputs(out_dir: Path, apps: Sequence[AppRender], *, prune: bool) -> i
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         seen: set[str] = set()
-        for doc in yaml.load_all(app.manifests, Loader=_Loader):
-            if not doc:
-                continue
-            text = yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
-                             default_flow_style=False)
-            (tmp / _object_file_name(doc, seen)).write_text(text)
+        for kind, name, text in split_documents(app.manifests):
+            (tmp / _object_file_name(kind, name, seen)).write_text(text)
         (tmp / KEY_FILE).write_text(app.key)
         # Swap directories: readers never see a half-written Application.
         old = out_dir / f".{app.app}.old"
