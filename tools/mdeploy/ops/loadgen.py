@@ -115,13 +115,19 @@ class _Tickets:
         self._next = 0
         self._limit = limit
         self._deadline = deadline
+        # When ticket 0 was handed out: the origin of a paced schedule, so thread start-up
+        # time is not paid back by a burst at the beginning.
+        self.origin = 0.0
 
     def take(self) -> int | None:
         with self._lock:
+            now = time.perf_counter()
             if self._limit is not None and self._next >= self._limit:
                 return None
-            if self._deadline is not None and time.perf_counter() >= self._deadline:
+            if self._deadline is not None and now >= self._deadline:
                 return None
+            if self._next == 0:
+                self.origin = now
             ticket = self._next
             self._next += 1
             return ticket
@@ -162,7 +168,7 @@ def run_load(
 ) -> LoadResult:
     """Send requests from `concurrency` threads until `requests` were sent or `duration` passed.
 
-    `rate` paces the whole run at R requests/s (ticket i starts at t0 + i/R); latency is
+    `rate` paces the whole run at R requests/s (request i starts at t0 + i/R); latency is
     measured from the actual send, so a saturated server shows up as a lower throughput.
     """
     if requests is None and duration is None:
@@ -190,7 +196,7 @@ def run_load(
         try:
             while (ticket := tickets.take()) is not None:
                 if rate:
-                    delay = start + ticket / rate - time.perf_counter()
+                    delay = tickets.origin + ticket / rate - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
                 t0 = time.perf_counter()
