@@ -65,6 +65,9 @@ generate: setup  ## Regenerate files derived from schemas/ (chart values.schema.
 generate-apps: setup  ## Regenerate apps/ (Argo CD root app, AppProjects, ApplicationSets) from environments/
 	$(MDEPLOY) apps
 
+bench: setup  ## Scale benchmark: synthetic repo (BENCH_ARGS="--services 1000 --json"), validate/render/diff/promote vs the naive helm loop
+	$(BIN)/python -m mdeploy.bench_scale $(BENCH_ARGS)
+
 lock:  ## Regenerate requirements.lock from the pins in pyproject.toml
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --disable-pip-version-check '.[dev]'

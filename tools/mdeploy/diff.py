@@ -166,25 +166,25 @@ def _text_diff(name: str, old: bytes | None, new: bytes | None) -> str:
                                         f"b/{name}" if new is not None else "/dev/null"))
 
 
-def _render_side(repo: Repo, env: str, service: str, env_bytes: bytes | None, svc_bytes: bytes | None,
-                 tmp: Path, side: str, base: str) -> AppRender | None:
+def _plan_side(repo: Repo, env: str, service: str, env_bytes: bytes | None, svc_bytes: bytes | None,
+               tmp: Path, side: str, base: str) -> AppRender | None:
+    """An AppRender for one side (base or new) from bytes, not yet rendered."""
     if env_bytes is None or svc_bytes is None:
         return None
     env_path = tmp / side / f"{env}.yaml"
     svc_path = tmp / side / env / f"{service}.yaml"
     svc_path.parent.mkdir(parents=True, exist_ok=True)
-    env_path.write_bytes(env_bytes)
+    if not env_path.is_file():
+        env_path.write_bytes(env_bytes)
     svc_path.write_bytes(svc_bytes)
-    apps = plan(repo, [ServiceRef(env, service, svc_path)], env_files={env: env_path})
-    app = apps[0]
+    app = plan(repo, [ServiceRef(env, service, svc_path)], env_files={env: env_path})[0]
     if side == "base" and app.chart is not None and app.chart.origin == "worktree":
         # The working tree is the *new* chart; the base side renders the chart as it was at base.
         committed = chart_at_revision(repo.root, base)
         if committed is not None and committed.version == app.chart_version:
             app.chart = committed
             app.key = render_key(committed.content_hash, env_bytes, svc_bytes, app.app, app.namespace)
-    render_planned(repo, apps, jobs=1)
-    return apps[0]
+    return app
 
 
 def diff_repo(repo: Repo, base: str | None = None) -> tuple[str, list[AppDiff]]:
@@ -192,31 +192,41 @@ def diff_repo(repo: Repo, base: str | None = None) -> tuple[str, list[AppDiff]]:
     files = changed_files(repo.root, base)
     targets = affected(repo, base, files)
     diffs: list[AppDiff] = []
+    sides: list[tuple[AppRender | None, AppRender | None, bytes | None]] = []
     with tempfile.TemporaryDirectory(prefix="mdeploy-diff-") as tmpdir:
         tmp = Path(tmpdir)
+        env_bytes: dict[tuple[str, str], bytes | None] = {}
         for (env, service), reasons in sorted(targets.items()):
             env_rel, svc_rel = f"{ENV_DIR}/{env}.yaml", f"{ENV_DIR}/{env}/{service}.yaml"
-            old_env, old_svc = _show(repo.root, base, env_rel), _show(repo.root, base, svc_rel)
-            new_env_path, new_svc_path = repo.env_file(env), repo.service_file(env, service)
-            new_env = new_env_path.read_bytes() if new_env_path.is_file() else None
+            if (env, "base") not in env_bytes:
+                env_bytes[(env, "base")] = _show(repo.root, base, env_rel)
+                new_env_path = repo.env_file(env)
+                env_bytes[(env, "new")] = new_env_path.read_bytes() if new_env_path.is_file() else None
+            old_env, new_env = env_bytes[(env, "base")], env_bytes[(env, "new")]
+            old_svc = _show(repo.root, base, svc_rel)
+            new_svc_path = repo.service_file(env, service)
             new_svc = new_svc_path.read_bytes() if new_svc_path.is_file() else None
             item = AppDiff(env, service, reasons, added=old_svc is None, removed=new_svc is None)
-            item.values_diff = _text_diff(env_rel, old_env, new_env) + _text_diff(svc_rel, old_svc, new_svc)
-            old = _render_side(repo, env, service, old_env, old_svc, tmp, "base", base)
-            new = _render_side(repo, env, service, new_env, new_svc, tmp, "new", base)
-            for side, app in (("base", old), ("new", new)):
-                if app is not None and (app.failed or app.problems):
-                    item.problems.extend(f"{side}: {p}" for p in app.problems)
-            item.manifest_diff = manifest_diff(item.application, old.manifests if old else "",
-                                               new.manifests if new else "")
-            if new is not None:
-                item.summary = new.summary
-                try:
-                    data = yaml.load(new_svc, Loader=_Loader)
-                    item.runtimes = {k: v for k, v in (data.get("models") or {}).items() if isinstance(v, dict)}
-                except (yaml.YAMLError, AttributeError):
-                    pass
+            item.values_diff = (_text_diff(env_rel, old_env, new_env) if (env_rel in files) else "") + \
+                _text_diff(svc_rel, old_svc, new_svc)
             diffs.append(item)
+            sides.append((_plan_side(repo, env, service, old_env, old_svc, tmp, "base", base),
+                          _plan_side(repo, env, service, new_env, new_svc, tmp, "new", base), new_svc))
+        # Every side of every affected Application in one parallel, cached, batch-validated run.
+        render_planned(repo, [app for pair in sides for app in pair[:2] if app is not None and not app.failed])
+    for item, (old, new, new_svc) in zip(diffs, sides):
+        for side, app in (("base", old), ("new", new)):
+            if app is not None and (app.failed or app.problems):
+                item.problems.extend(f"{side}: {p}" for p in app.problems)
+        item.manifest_diff = manifest_diff(item.application, old.manifests if old else "",
+                                           new.manifests if new else "")
+        if new is not None:
+            item.summary = new.summary
+            try:
+                data = yaml.load(new_svc, Loader=_Loader)
+                item.runtimes = {k: v for k, v in (data.get("models") or {}).items() if isinstance(v, dict)}
+            except (yaml.YAMLError, AttributeError):
+                pass
     return base, diffs
 
 

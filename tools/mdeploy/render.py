@@ -252,8 +252,12 @@ def render_planned(repo: Repo, apps: list[AppRender], *, jobs: int | None = None
     total, done = len(todo), 0
     if todo:
         helm = find_helm()
+        # Helm is a short-lived Go process: its garbage collector only costs CPU (about a fifth of
+        # a render here) and the output does not depend on it. Respect an explicit GOGC.
+        os.environ.setdefault("GOGC", "off")
         jobs = jobs or os.cpu_count() or 1
-        batch_size = max(8, min(100, total // 8 or 1))
+        # Bigger batches: fewer validator processes for custom resources (~0.5 s each).
+        batch_size = max(8, min(250, total // 4 or 1))
         pending_batch: list[AppRender] = []
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(_helm, app, helm): app for app in todo}
