@@ -56,7 +56,8 @@ class AppRender:
     chart_version: str
     chart: ChartSource | None
     key: str = ""
-    manifests: str = ""
+    _manifests: str | None = None
+    cache_file: Path | None = None  # where the manifests are, when they came from the cache
     problems: list[str] = field(default_factory=list)  # schema problems, or the render failure
     failed: bool = False
     cached: bool = False
@@ -65,6 +66,18 @@ class AppRender:
     @property
     def app(self) -> str:
         return self.ref.application
+
+    @property
+    def manifests(self) -> str:
+        """Helm's output; read from the cache only when someone needs it (a warm run of 2,000
+        Applications must not read 80 MB it does not use)."""
+        if self._manifests is None:
+            self._manifests = self.cache_file.read_text() if self.cache_file is not None else ""
+        return self._manifests
+
+    @manifests.setter
+    def manifests(self, value: str) -> None:
+        self._manifests = value
 
 
 @dataclass
@@ -116,10 +129,7 @@ def plan(repo: Repo, refs: Sequence[ServiceRef], env_files: dict[str, Path] | No
         env_path, env_bytes, env_data = env_cache[ref.env]
         environment = env_data["environment"]
         service_bytes = ref.path.read_bytes()
-        try:
-            data = yaml.load(service_bytes, Loader=_Loader) if service_bytes else None
-        except yaml.YAMLError:
-            data = None
+        data = _top_level(service_bytes)
         version = str(data.get("chart", "")) if isinstance(data, dict) else ""
         app = AppRender(ref, env_path, namespace_name(environment.get("namespacePrefix", ""), ref.service),
                         version, None)
@@ -136,6 +146,21 @@ def plan(repo: Repo, refs: Sequence[ServiceRef], env_files: dict[str, Path] | No
             app.key = render_key(app.chart.content_hash, env_bytes, service_bytes, ref.application, app.namespace)
         apps.append(app)
     return apps
+
+
+_TOP_LEVEL = re.compile(rb"^(chart|team):[ \t]*['\"]?([A-Za-z0-9._-]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def _top_level(service_bytes: bytes) -> Any:
+    """`chart` and `team` of a service file: a regex when both are plain top-level scalars (the
+    common case, and 2,000 files must cost milliseconds), else a full parse."""
+    found = {m.group(1).decode(): m.group(2).decode() for m in _TOP_LEVEL.finditer(service_bytes)}
+    if len(found) == 2 and service_bytes.count(b"\nchart:") + service_bytes.startswith(b"chart:") == 1:
+        return found
+    try:
+        return yaml.load(service_bytes, Loader=_Loader) if service_bytes else None
+    except yaml.YAMLError:
+        return None
 
 
 def _static_summary(ref: ServiceRef, environment: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -183,16 +208,24 @@ def _entry_path(root: Path, key: str) -> Path:
     return root / CACHE_DIR / key[:2] / f"{key}.json"
 
 
+def _manifests_path(root: Path, key: str) -> Path:
+    return root / CACHE_DIR / key[:2] / f"{key}.yaml"
+
+
 def _cache_get(root: Path, key: str) -> dict[str, Any] | None:
+    """The small part of an entry (problems, summary); the manifests stay on disk until needed."""
     try:
-        return json.loads(_entry_path(root, key).read_text())
+        entry = json.loads(_entry_path(root, key).read_text())
     except (OSError, ValueError):
         return None
+    return entry if _manifests_path(root, key).is_file() else None
 
 
-def _cache_put(root: Path, key: str, entry: dict[str, Any]) -> None:
+def _cache_put(root: Path, key: str, manifests: str, entry: dict[str, Any]) -> None:
     from mdeploy.yamlio import write_atomic
 
+    # Manifests first: an entry whose JSON exists is complete.
+    write_atomic(_manifests_path(root, key), manifests)
     write_atomic(_entry_path(root, key), json.dumps(entry))
 
 
@@ -225,7 +258,7 @@ def _finish_batch(root: Path, batch: list[AppRender], use_cache: bool) -> None:
         app.problems = [f"{app.app}: {message}" for problems in found for message in problems]
         app.summary.update(summarize(objs, app.ref.service))
         if use_cache:
-            _cache_put(root, app.key, {"manifests": app.manifests, "problems": app.problems, "summary": app.summary})
+            _cache_put(root, app.key, app.manifests, {"problems": app.problems, "summary": app.summary})
 
 
 def render_apps(repo: Repo, refs: Sequence[ServiceRef], *, jobs: int | None = None, use_cache: bool = True,
@@ -245,7 +278,7 @@ def render_planned(repo: Repo, apps: list[AppRender], *, jobs: int | None = None
             continue
         entry = _cache_get(repo.root, app.key) if use_cache else None
         if entry is not None:
-            app.manifests, app.problems, app.cached = entry["manifests"], entry["problems"], True
+            app.cache_file, app.problems, app.cached = _manifests_path(repo.root, app.key), entry["problems"], True
             app.summary.update(entry["summary"])
         else:
             todo.append(app)
