@@ -226,6 +226,7 @@ def run(services: int, keep: bool) -> dict[str, Any]:
     root = tmp / "repo"
     try:
         started = time.perf_counter()
+        load_before = os.getloadavg()
         chart = make_repo(root, services)
         apps_count = 2 * services
         gen = subprocess.run([*mdeploy, "apps", "--repo", str(root)], capture_output=True, text=True)
@@ -265,7 +266,10 @@ def run(services: int, keep: bool) -> dict[str, Any]:
         env_with, _, _ = argo_refresh_counts(root, ["environments/gray.yaml"])
         return {
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                        "processor": platform.processor() or platform.machine()},
+                        "processor": platform.processor() or platform.machine(),
+                        # Other work on the machine skews every figure: say how busy it was.
+                        "load_average_before": [round(x, 2) for x in load_before],
+                        "load_average_after": [round(x, 2) for x in os.getloadavg()]},
             "services": services, "applications": apps_count, "setup_seconds": round(setup_seconds, 2),
             "steps": [{"step": s.name, "items": s.items, "seconds": round(s.seconds, 3),
                        "items_per_second": round(s.items / s.seconds, 1) if s.seconds else None,
@@ -285,7 +289,8 @@ def run(services: int, keep: bool) -> dict[str, Any]:
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [f"Scale benchmark: {result['services']} services x 2 environments = {result['applications']} "
-             f"Applications; {m['cpus']} CPUs, {m['processor']}, {m['platform']}, Python {m['python']}.", "",
+             f"Applications; {m['cpus']} CPUs, {m['processor']}, {m['platform']}, Python {m['python']}; "
+             f"load average {m['load_average_before'][0]} before, {m['load_average_after'][0]} after.", "",
              "| step | items | wall time | items/s | peak RSS | vs naive loop |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for s in result["steps"]:
         lines.append(f"| {s['step']} | {s['items']} | {s['seconds']:.2f} s | {s['items_per_second']} | "
