@@ -16,6 +16,11 @@ def test_synthetic_repository_validates(tmp_path):
     problems, count = validate_repo(root, jobs=1)
     assert count == 2 + 24
     assert [p.to_text() for p in problems if p.level == "error"] == []
+    # Gray and prod are the same services (only capacity differs): nothing is pending promotion.
+    from mdeploy.promote import pending_services
+    from mdeploy.services import Repo
+
+    assert pending_services(Repo(root)) == []
 
 
 @pytest.mark.parametrize("paths,changed,expected", [

@@ -46,7 +46,8 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
 # --- the synthetic repository ------------------------------------------------------------------
 
 def _model(rng: random.Random, service: str, name: str, runtime: str, tier: str) -> dict[str, Any]:
-    replicas = 1 if tier == "gray" else rng.choice([2, 2, 3, 4])
+    prod_replicas = rng.choice([2, 2, 3, 4])  # drawn in both tiers, so gray and prod stay the same service
+    replicas = 1 if tier == "gray" else prod_replicas
     gpu = rng.random() < 0.7 and runtime != "custom"
     cpu = rng.choice(["1", "2", "4"])
     mem = rng.choice(["2Gi", "4Gi", "8Gi"])

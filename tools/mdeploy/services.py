@@ -77,13 +77,15 @@ class Repo:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.env_dir = self.root / ENV_DIR
+        self._prefix = str(self.root.resolve()) + os.sep
 
     def rel(self, path: Path) -> str:
         """Path as shown in messages: relative to the repository when inside it."""
-        try:
-            return Path(os.path.abspath(path)).relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        absolute = os.path.abspath(path)
+        if absolute.startswith(self._prefix):
+            return absolute[len(self._prefix):].replace(os.sep, "/")
+        resolved = os.path.realpath(path)  # e.g. the repository reached through a symlink
+        return resolved[len(self._prefix):] if resolved.startswith(self._prefix) else str(path)
 
     def env_names(self) -> list[str]:
         if not self.env_dir.is_dir():

@@ -18,13 +18,10 @@ import multiprocessing
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
-
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
 
 from mdeploy.report import ERROR, Problem
 from mdeploy.rules import ALL as ALL_RULES
@@ -38,7 +35,9 @@ PARALLEL_THRESHOLD = 300  # below this, forking workers costs more than it saves
 
 
 @lru_cache(maxsize=8)
-def load_validator(schema_path: str) -> jsonschema.protocols.Validator:
+def load_validator(schema_path: str) -> Any:
+    import jsonschema  # imported on first use: valid files never need it (fastschema answers)
+
     schema = json.loads(Path(schema_path).read_text())
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
@@ -66,8 +65,10 @@ _TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a bool
                float: "a number", type(None): "null"}
 
 
-def _schema_problems(loaded: Loaded, error: ValidationError) -> Iterable[Problem]:
-    """One or more positioned, human messages for one (best-matched) schema error."""
+def _schema_problems(loaded: Loaded, error: Any) -> Iterable[Problem]:
+    """One or more positioned, human messages for one (best-matched) jsonschema error."""
+    from jsonschema.exceptions import best_match
+
     if error.context:
         error = best_match([error])
     path = tuple(error.absolute_path)
@@ -111,7 +112,22 @@ def _schema_problems(loaded: Loaded, error: ValidationError) -> Iterable[Problem
     yield loaded.problem(path, message, "schema", key=bool(path) and validator in ("maxProperties",))
 
 
+@lru_cache(maxsize=8)
+def fast_check(schema_path: str):
+    """The compiled yes/no check of a schema, or None when it uses a keyword fastschema lacks."""
+    from mdeploy.fastschema import Unsupported, compile_schema
+
+    try:
+        return compile_schema(json.loads(Path(schema_path).read_text()))
+    except Unsupported:
+        return None
+
+
 def schema_problems(loaded: Loaded, schema_path: Path) -> list[Problem]:
+    # Most files are valid: a compiled yes/no check first (fast), jsonschema only to explain a no.
+    fast = fast_check(str(schema_path))
+    if fast is not None and fast(loaded.data):
+        return []
     validator = load_validator(str(schema_path))
     problems: list[Problem] = []
     for error in validator.iter_errors(loaded.data):
@@ -131,6 +147,13 @@ class RepoFacts:
     tiers: dict[str, str]
     services: dict[str, list[str]]  # env -> service names
     gray_services: dict[str, set[str]]  # gray-tier env -> service names
+    memo: dict[Any, Any] = field(default_factory=dict)  # rule caches for this run
+
+    @property
+    def repo(self) -> Repo:
+        if "repo" not in self.memo:
+            self.memo["repo"] = Repo(self.root)
+        return self.memo["repo"]
 
 
 def check_environment_file(repo: Repo, path: Path) -> tuple[Loaded, list[Problem]]:
@@ -176,7 +199,7 @@ def gather_facts(repo: Repo) -> tuple[RepoFacts, dict[str, list[Problem]]]:
 
 
 def check_service_file(facts: RepoFacts, env: str, path: Path) -> list[Problem]:
-    repo = Repo(facts.root)
+    repo = facts.repo
     shown = repo.rel(path)
     loaded = load_file(path, shown)
     problems = list(loaded.problems)
@@ -194,7 +217,7 @@ def check_service_file(facts: RepoFacts, env: str, path: Path) -> list[Problem]:
                                 "environment were skipped (run `mdeploy validate` on it)", "environment-file"))
     ctx = ServiceContext(loaded=loaded, root=facts.root, env=env, file_stem=path.stem, tier=facts.tiers[env],
                          environment=environment, env_services=facts.services.get(env, []),
-                         gray_services=facts.gray_services)
+                         gray_services=facts.gray_services, memo=facts.memo)
     for rule in ALL_RULES:
         if rule.needs_environment and environment is None:
             continue

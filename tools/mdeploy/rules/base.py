@@ -24,6 +24,7 @@ class ServiceContext:
     environment: dict[str, Any] | None  # the environment file's `environment:` mapping, when it is valid
     env_services: list[str] = field(default_factory=list)  # service names (file stems) in this environment
     gray_services: dict[str, set[str]] = field(default_factory=dict)  # gray-tier env -> its service names
+    memo: dict[Any, Any] = field(default_factory=dict)  # shared by every file of one run (rules cache here)
 
     @property
     def data(self) -> dict[str, Any]:
