@@ -379,15 +379,18 @@ def dump_roundtrip(data: Any) -> str:
     return buf.getvalue()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` so readers see the old file or the new one, never a part."""
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+    """Replace `path` with `text` so readers see the old file or the new one, never a part.
+    `durable=False` skips the fsync: for caches, where losing an entry in a crash only costs a
+    re-render, and 4,000 fsyncs would cost seconds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         try:
             os.chmod(tmp, path.stat().st_mode & 0o777)
         except FileNotFoundError:
