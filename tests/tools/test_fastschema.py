@@ -92,3 +92,56 @@ def test_unknown_keyword_is_refused_so_callers_fall_back():
         compile_schema({"$ref": "#/definitions/x"})
     with pytest.raises(Unsupported):
         compile_schema({"properties": {"a": {"dependencies": {}}}})
+
+
+# --- rendered Kubernetes objects: render's fast path agrees with kube_schema -------------------
+
+def rendered_builtin_objects():
+    from mdeploy import render
+    from tests.harness import render_chart
+
+    objs = []
+    for env in ("gray", "prod"):
+        for service in ("ocr-detect", "rec-rank", "text-lang"):
+            docs = render_chart([ROOT / "environments" / f"{env}.yaml", ROOT / "environments" / env / f"{service}.yaml"],
+                                release=f"{service}-{env}", namespace=f"ms-{env}-{service}")
+            objs.extend(d for d in docs if not render._is_custom_resource(d))
+    return objs
+
+
+K8S_OBJECTS = rendered_builtin_objects()
+K8S_REPLACEMENTS = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 70000), st.sampled_from(["", "x", "Always", "TCP", "80", "1Gi", "IfNotPresent"]),
+    st.lists(st.sampled_from(["a", 1]), max_size=2), st.dictionaries(st.sampled_from(["name", "port", "x"]),
+                                                                     st.sampled_from([1, "a"]), max_size=2))
+
+
+def test_every_rendered_builtin_kind_has_a_fast_check():
+    from mdeploy import render
+
+    kinds = {(o["apiVersion"], o["kind"]) for o in K8S_OBJECTS}
+    assert {"Deployment", "Service", "ConfigMap"} <= {k for _, k in kinds}
+    assert all(render._compiled_kind(*k) is not None for k in kinds)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_render_fast_path_agrees_with_kube_schema(data):
+    from mdeploy import kube_schema, render
+
+    obj = copy.deepcopy(data.draw(st.sampled_from(K8S_OBJECTS)))
+    for _ in range(data.draw(st.integers(0, 2))):
+        target = data.draw(st.sampled_from([p for p in paths(obj) if p]))
+        parent = obj
+        for part in target[:-1]:
+            parent = parent[part]
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            parent.pop(target[-1], None)
+        else:
+            parent[target[-1]] = data.draw(K8S_REPLACEMENTS)
+    check = render._compiled_kind(obj["apiVersion"], obj["kind"]) if isinstance(obj.get("kind"), str) \
+        and isinstance(obj.get("apiVersion"), str) else None
+    expected = kube_schema.validate_each([obj])[0] == []
+    if check is not None:
+        assert check(obj) == expected, obj
+    assert (render.validate_objects([obj])[0] == []) == expected

@@ -66,8 +66,31 @@ def _unique(items: list[Any]) -> bool:
     return True
 
 
-def compile_schema(schema: Any) -> Check:
-    """A function instance -> bool equivalent to jsonschema's is_valid for `schema`."""
+Resolver = Callable[[str], tuple[str, Any]]  # $ref -> (cache key, schema)
+
+
+def compile_schema(schema: Any, resolve: Resolver | None = None) -> Check:
+    """A function instance -> bool equivalent to jsonschema's is_valid for `schema`. `$ref` is
+    supported when `resolve` is given (recursive definitions included)."""
+    memo: dict[str, Check] = {}
+
+    def comp(node: Any) -> Check:
+        return _compile(node, comp, ref)
+
+    def ref(target: str) -> Check:
+        if resolve is None:
+            raise Unsupported("$ref")
+        key, node = resolve(target)
+        if key not in memo:
+            slot: list[Check] = []
+            memo[key] = lambda x: slot[0](x)  # a trampoline, so recursive definitions terminate
+            slot.append(comp(node))
+        return memo[key]
+
+    return comp(schema)
+
+
+def _compile(schema: Any, comp: Callable[[Any], Check], ref: Callable[[str], Check]) -> Check:
     if schema is True or schema == {}:
         return lambda x: True
     if schema is False:
@@ -77,19 +100,24 @@ def compile_schema(schema: Any) -> Check:
     checks: list[Check] = []
     for key in schema:
         if key in _ANNOTATIONS or key.startswith("x-") or key in (
-                "properties", "additionalProperties", "patternProperties", "then", "else"):
+                "properties", "additionalProperties", "patternProperties", "then", "else", "$defs", "definitions"):
+            continue
+        if key == "$ref":
+            checks.append(ref(schema[key]))
             continue
         if key not in _KEYWORDS:
             raise Unsupported(key)
-        checks.append(_KEYWORDS[key](schema[key], schema))
+        checks.append(_KEYWORDS[key](schema[key], schema, comp))
     if any(k in schema for k in ("properties", "additionalProperties", "patternProperties")):
-        checks.append(_object_properties(schema))
+        checks.append(_object_properties(schema, comp))
+    if not checks:
+        return lambda x: True
     if len(checks) == 1:
         return checks[0]
     return lambda x: all(check(x) for check in checks)
 
 
-def _type(value: Any, _: dict) -> Check:
+def _type(value: Any, _: dict, comp: Callable[[Any], Check]) -> Check:
     names = value if isinstance(value, list) else [value]
     tests = [_TYPES[n] for n in names]
     if len(tests) == 1:
@@ -97,11 +125,11 @@ def _type(value: Any, _: dict) -> Check:
     return lambda x: any(t(x) for t in tests)
 
 
-def _object_properties(schema: dict) -> Check:
-    props = {k: compile_schema(v) for k, v in (schema.get("properties") or {}).items()}
-    patterns = [(re.compile(p), compile_schema(v)) for p, v in (schema.get("patternProperties") or {}).items()]
+def _object_properties(schema: dict, comp: Callable[[Any], Check]) -> Check:
+    props = {k: comp(v) for k, v in (schema.get("properties") or {}).items()}
+    patterns = [(re.compile(p), comp(v)) for p, v in (schema.get("patternProperties") or {}).items()]
     extra = schema.get("additionalProperties", True)
-    extra_check = None if extra is True else (False if extra is False else compile_schema(extra))
+    extra_check = None if extra is True else (False if extra is False else comp(extra))
 
     def check(x: Any) -> bool:
         if not isinstance(x, dict):
@@ -124,105 +152,105 @@ def _object_properties(schema: dict) -> Check:
     return check
 
 
-def _required(value: list, _: dict) -> Check:
+def _required(value: list, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not isinstance(x, dict) or all(k in x for k in value)
 
 
-def _enum(value: list, _: dict) -> Check:
+def _enum(value: list, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: any(_equal(x, v) for v in value)
 
 
-def _const(value: Any, _: dict) -> Check:
+def _const(value: Any, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: _equal(x, value)
 
 
-def _pattern(value: str, _: dict) -> Check:
+def _pattern(value: str, _: dict, comp: Callable[[Any], Check]) -> Check:
     regex = re.compile(value)
     return lambda x: not isinstance(x, str) or regex.search(x) is not None
 
 
-def _min_length(value: int, _: dict) -> Check:
+def _min_length(value: int, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not isinstance(x, str) or len(x) >= value
 
 
-def _max_length(value: int, _: dict) -> Check:
+def _max_length(value: int, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not isinstance(x, str) or len(x) <= value
 
 
-def _minimum(value: float, _: dict) -> Check:
+def _minimum(value: float, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not _is_number(x) or x >= value
 
 
-def _maximum(value: float, _: dict) -> Check:
+def _maximum(value: float, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not _is_number(x) or x <= value
 
 
-def _exclusive_minimum(value: float, _: dict) -> Check:
+def _exclusive_minimum(value: float, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not _is_number(x) or x > value
 
 
-def _exclusive_maximum(value: float, _: dict) -> Check:
+def _exclusive_maximum(value: float, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not _is_number(x) or x < value
 
 
-def _items(value: Any, _: dict) -> Check:
+def _items(value: Any, _: dict, comp: Callable[[Any], Check]) -> Check:
     if isinstance(value, list):
         raise Unsupported("tuple items")
-    sub = compile_schema(value)
+    sub = comp(value)
     return lambda x: not isinstance(x, list) or all(sub(item) for item in x)
 
 
-def _min_items(value: int, _: dict) -> Check:
+def _min_items(value: int, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not isinstance(x, list) or len(x) >= value
 
 
-def _max_items(value: int, _: dict) -> Check:
+def _max_items(value: int, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not isinstance(x, list) or len(x) <= value
 
 
-def _unique_items(value: bool, _: dict) -> Check:
+def _unique_items(value: bool, _: dict, comp: Callable[[Any], Check]) -> Check:
     if not value:
         return lambda x: True
     return lambda x: not isinstance(x, list) or _unique(x)
 
 
-def _min_properties(value: int, _: dict) -> Check:
+def _min_properties(value: int, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not isinstance(x, dict) or len(x) >= value
 
 
-def _max_properties(value: int, _: dict) -> Check:
+def _max_properties(value: int, _: dict, comp: Callable[[Any], Check]) -> Check:
     return lambda x: not isinstance(x, dict) or len(x) <= value
 
 
-def _property_names(value: Any, _: dict) -> Check:
-    sub = compile_schema(value)
+def _property_names(value: Any, _: dict, comp: Callable[[Any], Check]) -> Check:
+    sub = comp(value)
     return lambda x: not isinstance(x, dict) or all(sub(k) for k in x)
 
 
-def _one_of(value: list, _: dict) -> Check:
-    subs = [compile_schema(v) for v in value]
+def _one_of(value: list, _: dict, comp: Callable[[Any], Check]) -> Check:
+    subs = [comp(v) for v in value]
     return lambda x: sum(1 for s in subs if s(x)) == 1
 
 
-def _any_of(value: list, _: dict) -> Check:
-    subs = [compile_schema(v) for v in value]
+def _any_of(value: list, _: dict, comp: Callable[[Any], Check]) -> Check:
+    subs = [comp(v) for v in value]
     return lambda x: any(s(x) for s in subs)
 
 
-def _all_of(value: list, _: dict) -> Check:
-    subs = [compile_schema(v) for v in value]
+def _all_of(value: list, _: dict, comp: Callable[[Any], Check]) -> Check:
+    subs = [comp(v) for v in value]
     return lambda x: all(s(x) for s in subs)
 
 
-def _not(value: Any, _: dict) -> Check:
-    sub = compile_schema(value)
+def _not(value: Any, _: dict, comp: Callable[[Any], Check]) -> Check:
+    sub = comp(value)
     return lambda x: not sub(x)
 
 
-def _if(value: Any, schema: dict) -> Check:
-    condition = compile_schema(value)
-    then = compile_schema(schema.get("then", True))
-    otherwise = compile_schema(schema.get("else", True))
+def _if(value: Any, schema: dict, comp: Callable[[Any], Check]) -> Check:
+    condition = comp(value)
+    then = comp(schema.get("then", True))
+    otherwise = comp(schema.get("else", True))
     return lambda x: then(x) if condition(x) else otherwise(x)
 
 
