@@ -49,6 +49,10 @@ GUARDS = [
      "models.embed.triton.models: explicit model control mode loads only the listed models, so list at least one"),
     ("comics", {"environment": {"route": {"gateway": None}}},
      "environment.route.gateway: route kind gateway needs the parent Gateway (name, namespace)"),
+    ("comics", {"cgi": {"env": {"GREETING": "hello\x9fworld"}}},
+     "cgi: a value holds characters YAML cannot encode (C1 control characters U+0080-U+009F); remove them"),
+    ("triton-initializer", {"models": {"ocr": {"triton": {"repository": {"initializer": {"args": ["\x9f"]}}}}}},
+     "models.ocr: a value holds characters YAML cannot encode"),
     ("comics", {"environment": {"route": {"kind": "ingress"}}},
      "environment.route.ingress: route kind ingress needs ingress.className"),
 ]

@@ -82,14 +82,11 @@ containers:
     resources:
       {{- include "model-service.containerResources" $w | nindent 6 }}
     # Startup: up to 2 minutes to boot before liveness applies.
-    startupProbe:
-      {{- include "model-service.probe" (dict "handler" $handler "defaults" (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" 24) "overrides" $probes.startup) | nindent 6 }}
+    startupProbe: {{ include "model-service.probe" (dict "handler" $handler "defaults" (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" 24) "overrides" $probes.startup) }}
     # Readiness: quick to pull a slow or failing pod out of traffic (2 misses, 10 s).
-    readinessProbe:
-      {{- include "model-service.probe" (dict "handler" $handler "defaults" (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" 2 "successThreshold" 1) "overrides" $probes.readiness) | nindent 6 }}
+    readinessProbe: {{ include "model-service.probe" (dict "handler" $handler "defaults" (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" 2 "successThreshold" 1) "overrides" $probes.readiness) }}
     # Liveness: tolerant (6 misses of 5 s over a minute) so a pod busy under load is not killed.
-    livenessProbe:
-      {{- include "model-service.probe" (dict "handler" $handler "defaults" (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" 6) "overrides" $probes.liveness) | nindent 6 }}
+    livenessProbe: {{ include "model-service.probe" (dict "handler" $handler "defaults" (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" 6) "overrides" $probes.liveness) }}
     {{- if gt $preStop 0 }}
     lifecycle:
       preStop:
@@ -206,10 +203,8 @@ containers:
           name: {{ . }}
     {{- end }}
     # Startup: the model-load budget ({{ $w.path }}.triton.startupSeconds = {{ $startup }} s).
-    startupProbe:
-      {{- toYaml (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" (max 1 (div $startup 10))) $ready) | nindent 6 }}
-    readinessProbe:
-      {{- toYaml (merge (dict "periodSeconds" 5 "timeoutSeconds" 5 "failureThreshold" 2) $ready) | nindent 6 }}
+    startupProbe: {{ toJson (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" (max 1 (div $startup 10))) $ready) }}
+    readinessProbe: {{ toJson (merge (dict "periodSeconds" 5 "timeoutSeconds" 5 "failureThreshold" 2) $ready) }}
     livenessProbe:
       httpGet:
         path: /v2/health/live
@@ -270,10 +265,8 @@ containers:
     env:
       {{- include "model-service.env" (dict "env" $env "secretEnv" $spec.secretEnv) | indent 6 }}
     {{- end }}
-    startupProbe:
-      {{- toYaml (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" (max 1 (div (int ($tf.startupSeconds | default 600)) 10))) $ready) | nindent 6 }}
-    readinessProbe:
-      {{- toYaml (merge (dict "periodSeconds" 5 "timeoutSeconds" 5 "failureThreshold" 2) $ready) | nindent 6 }}
+    startupProbe: {{ toJson (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" (max 1 (div (int ($tf.startupSeconds | default 600)) 10))) $ready) }}
+    readinessProbe: {{ toJson (merge (dict "periodSeconds" 5 "timeoutSeconds" 5 "failureThreshold" 2) $ready) }}
     # Liveness: the gRPC port accepts connections while the process is alive.
     livenessProbe:
       tcpSocket:
@@ -322,12 +315,9 @@ containers:
       {{- include "model-service.containerPorts" $w | indent 6 }}
     env:
       {{- include "model-service.env" (dict "env" $env "secretEnv" $spec.secretEnv) | indent 6 }}
-    startupProbe:
-      {{- toYaml (merge (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" (max 1 (div $startup 5))) $health) | nindent 6 }}
-    readinessProbe:
-      {{- toYaml (merge (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" 2) $ready) | nindent 6 }}
-    livenessProbe:
-      {{- toYaml (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" 6) $health) | nindent 6 }}
+    startupProbe: {{ toJson (merge (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" (max 1 (div $startup 5))) $health) }}
+    readinessProbe: {{ toJson (merge (dict "periodSeconds" 5 "timeoutSeconds" 2 "failureThreshold" 2) $ready) }}
+    livenessProbe: {{ toJson (merge (dict "periodSeconds" 10 "timeoutSeconds" 5 "failureThreshold" 6) $health) }}
     {{- include "model-service.serverTail" (dict "context" $ctx "workload" $w) | nindent 4 }}
     volumeMounts:
       - name: tmp

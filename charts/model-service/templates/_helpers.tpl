@@ -91,3 +91,13 @@ model-deploy.dev/role: {{ eq . "cgi" | ternary "cgi" "model-server" }}
 {{- $millis := include "model-service.cpuMillis" . | int -}}
 {{- max 1 (divf $millis 1000 | ceil | int) -}}
 {{- end -}}
+
+{{/* toYaml that fails instead of silently rendering nothing: Go's YAML encoder rejects strings
+with C1 control characters (U+0080-U+009F) and Helm's toYaml then returns "". Usage: include "model-service.toYaml" (dict "value" $v "path" "cgi") */}}
+{{- define "model-service.toYaml" -}}
+{{- $out := toYaml .value -}}
+{{- if and .value (not $out) -}}
+{{- fail (printf "%s: a value holds characters YAML cannot encode (C1 control characters U+0080-U+009F); remove them" .path) -}}
+{{- end -}}
+{{- $out -}}
+{{- end -}}

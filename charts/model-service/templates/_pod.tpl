@@ -42,7 +42,7 @@ the containers of its runtime (from _containers.tpl).
 {{- range $k := list "initialDelaySeconds" "periodSeconds" "timeoutSeconds" "failureThreshold" "successThreshold" -}}
 {{- if hasKey $timing $k }}{{- $_ := set $probe $k (int (index $timing $k)) -}}{{- end -}}
 {{- end -}}
-{{- toYaml $probe -}}
+{{- toJson $probe -}}
 {{- end -}}
 
 {{/* Container securityContext (restricted). Usage: include "model-service.containerSecurity" $ */}}
@@ -55,6 +55,9 @@ the containers of its runtime (from _containers.tpl).
 {{- $ctx := .context -}}
 {{- $w := .workload -}}
 {{- $parts := include (printf "model-service.containers.%s" $w.runtime) (dict "context" $ctx "workload" $w) | fromYaml -}}
+{{- if hasKey $parts "Error" -}}
+{{- fail (printf "%s: a value holds characters YAML cannot encode (C1 control characters U+0080-U+009F); remove them (%s)" $w.path $parts.Error) -}}
+{{- end -}}
 {{- $images := list -}}
 {{- range concat ($parts.initContainers | default list) $parts.containers }}{{- $images = append $images .image -}}{{- end -}}
 {{- $pullSecrets := include "model-service.pullSecrets" (dict "context" $ctx "images" $images) | fromJsonArray -}}
@@ -86,12 +89,12 @@ spec:
   terminationGracePeriodSeconds: {{ $parts.terminationGracePeriodSeconds | default 60 | int }}
   {{- with $parts.initContainers }}
   initContainers:
-    {{- toYaml . | nindent 4 }}
+    {{- include "model-service.toYaml" (dict "value" . "path" $w.path) | nindent 4 }}
   {{- end }}
   containers:
-    {{- toYaml $parts.containers | nindent 4 }}
+    {{- include "model-service.toYaml" (dict "value" $parts.containers "path" $w.path) | nindent 4 }}
   volumes:
-    {{- toYaml $parts.volumes | nindent 4 }}
+    {{- include "model-service.toYaml" (dict "value" $parts.volumes "path" $w.path) | nindent 4 }}
   {{- with $w.gpu.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
