@@ -81,10 +81,18 @@ def test_mutated_documents_agree(data):
     ({"pattern": "^a"}, 5, True), ({"minimum": 2}, "1", True),
     ({"if": {"const": 1}, "then": {"type": "string"}}, 1, False),
     ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, 1, False),
+    ({"multipleOf": 0.001}, 0.5, True), ({"multipleOf": 0.001}, 0.0005, False), ({"multipleOf": 2}, 3, False),
+    ({"multipleOf": 2}, 4.0, True),
 ])
 def test_json_semantics_match(schema, doc, expected):
     assert compile_schema(schema)(doc) is expected
     assert jsonschema.Draft7Validator(schema).is_valid(doc) is expected
+
+
+def test_huge_integers_do_not_crash_the_fast_path():
+    # Exact arithmetic, as jsonschema's own fallback: the float 0.001 is not exactly 1/1000.
+    assert compile_schema({"multipleOf": 0.001})(10 ** 400) is False
+    assert compile_schema({"multipleOf": 0.5})(10 ** 400) is True
 
 
 def test_unknown_keyword_is_refused_so_callers_fall_back():

@@ -171,9 +171,13 @@ def test_cli_usage_errors(repo):
 
 
 def test_unknown_prod_keys_are_not_dropped_silently(repo):
-    # A key the schema does not know (so no marker) in prod is reported by validation, and promote
-    # refuses to guess: it keeps prod's unknown key only if gray has it, else it is listed as a change.
+    # A key the schema does not know (so no marker) in prod is removed (it would fail validation),
+    # but never silently: it is in the diff, in the changed fields and in a warning line.
     edit(repo.service_file("prod", "text-lang"), "team: content\n", "team: content\nowner-note: keep me\n")
     promotion = promote.plan_promotion(repo, "text-lang")
     assert "owner-note" in promotion.changed_fields
     assert "-owner-note: keep me" in promotion.diff(repo)
+    assert promotion.notes == ["owner-note is only in prod and not in the schema: removed (it would fail "
+                               "validation); keep it by adding it to gray first"]
+    result = CliRunner().invoke(main, ["promote", "--repo", str(repo.root), "text-lang", "--dry-run"])
+    assert "environments/prod/text-lang.yaml: warning: owner-note is only in prod" in result.output

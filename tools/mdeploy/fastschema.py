@@ -193,6 +193,23 @@ def _exclusive_maximum(value: float, _: dict, comp: Callable[[Any], Check]) -> C
     return lambda x: not _is_number(x) or x < value
 
 
+def _multiple_of(value: float, _: dict, comp: Callable[[Any], Check]) -> Check:
+    """jsonschema's arithmetic exactly (float quotient, Fraction on overflow, modulo for ints)."""
+    from fractions import Fraction
+
+    def check(x: Any) -> bool:
+        if not _is_number(x):
+            return True
+        if isinstance(value, float):
+            try:
+                quotient = x / value
+                return int(quotient) == quotient
+            except OverflowError:  # exact instead (jsonschema itself overflows on huge integers)
+                return (Fraction(x) / Fraction(value)).denominator == 1
+        return not x % value
+    return check
+
+
 def _items(value: Any, _: dict, comp: Callable[[Any], Check]) -> Check:
     if isinstance(value, list):
         raise Unsupported("tuple items")
@@ -258,6 +275,7 @@ _KEYWORDS: dict[str, Callable[[Any, dict], Check]] = {
     "type": _type, "required": _required, "enum": _enum, "const": _const, "pattern": _pattern,
     "minLength": _min_length, "maxLength": _max_length, "minimum": _minimum, "maximum": _maximum,
     "exclusiveMinimum": _exclusive_minimum, "exclusiveMaximum": _exclusive_maximum, "items": _items,
+    "multipleOf": _multiple_of,
     "minItems": _min_items, "maxItems": _max_items, "uniqueItems": _unique_items,
     "minProperties": _min_properties, "maxProperties": _max_properties, "propertyNames": _property_names,
     "oneOf": _one_of, "anyOf": _any_of, "allOf": _all_of, "not": _not, "if": _if,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -168,7 +168,7 @@ def _assign(target: Any, key: Any, value: Any, source: Any) -> None:
 
 
 def merge(prod: Any, gray: Any, schema: dict[str, Any], inherited: bool | None, changes: list[str],
-          at: str = "") -> None:
+          at: str = "", notes: list[str] | None = None) -> None:
     """Bring `prod` (a round-trip mapping, edited in place) in line with `gray` for promoted fields."""
     for key in gray:
         sub = child_schema(schema, key)
@@ -190,7 +190,7 @@ def merge(prod: Any, gray: Any, schema: dict[str, Any], inherited: bool | None, 
                     _insert_like(prod, gray, key, _raise_replicas(copy.deepcopy(gray[key])))
                     changes.append(where)
                 else:
-                    merge(prod[key], gray[key], sub, promote, changes, where)
+                    merge(prod[key], gray[key], sub, promote, changes, where, notes)
             elif key not in prod or prod[key] != gray[key]:
                 _assign(prod, key, gray[key], gray)
                 changes.append(where)
@@ -198,6 +198,11 @@ def merge(prod: Any, gray: Any, schema: dict[str, Any], inherited: bool | None, 
         sub = child_schema(schema, key)
         if marker(sub, inherited) is False:
             continue  # prod-only capacity (e.g. autoscaling) stays
+        where = f"{at}.{key}" if at else str(key)
+        if not sub and notes is not None:
+            # A key the schema does not know: never dropped without saying so.
+            notes.append(f"{where} is only in prod and not in the schema: removed (it would fail validation); "
+                         "keep it by adding it to gray first")
         _delete_keeping_comments(prod, key)  # gray removed it: an env var, a model server, a setting
         changes.append(f"{at}.{key}" if at else str(key))
 
@@ -209,6 +214,7 @@ class Promotion:
     old_text: str | None  # None: prod had no file
     new_text: str
     changed_fields: list[str]
+    notes: list[str] = field(default_factory=list)  # things people must read (removed unknown keys)
 
     @property
     def changed(self) -> bool:
@@ -241,19 +247,20 @@ def plan_promotion(repo: Repo, service: str, *, source: str = "gray", target: st
     gray = load_roundtrip(gray_text, repo.rel(gray_path))
     schema = _service_schema(str(repo.root / SCHEMA_DIR / "service.schema.json"))
     changes: list[str] = []
+    notes: list[str] = []
     if prod_path.is_file():
         old_text = prod_path.read_text(encoding="utf-8")
         prod = load_roundtrip(old_text, repo.rel(prod_path))
         if not isinstance(prod, dict):
             raise ToolError(f"{repo.rel(prod_path)} is not a mapping; fix or delete it, then promote again",
                             path=repo.rel(prod_path), rule="promote")
-        merge(prod, gray, schema, None, changes)
+        merge(prod, gray, schema, None, changes, notes=notes)
         new_text = dump_roundtrip(prod)
     else:
         old_text = None
         new_text = dump_roundtrip(_raise_replicas(gray))
         changes.append("(new file)")
-    return Promotion(service, prod_path, old_text, new_text, changes)
+    return Promotion(service, prod_path, old_text, new_text, changes, notes)
 
 
 def _projection(data: Any, schema: dict[str, Any], inherited: bool | None) -> Any:

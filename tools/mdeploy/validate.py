@@ -130,8 +130,12 @@ def schema_problems(loaded: Loaded, schema_path: Path) -> list[Problem]:
         return []
     validator = load_validator(str(schema_path))
     problems: list[Problem] = []
-    for error in validator.iter_errors(loaded.data):
-        problems.extend(_schema_problems(loaded, error))
+    try:
+        for error in validator.iter_errors(loaded.data):
+            problems.extend(_schema_problems(loaded, error))
+    except (OverflowError, RecursionError, ValueError) as err:  # e.g. a 400-digit number
+        problems.append(Problem(loaded.path, 1, 1, ERROR, f"a value cannot be checked against the schema "
+                                f"({type(err).__name__}: {err}); look for absurdly large numbers", "schema"))
     return problems
 
 

@@ -47,10 +47,13 @@ def promote(services: tuple[str, ...], all_changed: bool, dry_run: bool, source:
     if fmt == "json":
         print_json({"dry_run": dry_run, "promoted": [
             {"service": p.service, "path": root.rel(p.prod_path), "changed": p.changed, "new_file": p.old_text is None,
-             "fields": p.changed_fields, "diff": p.diff(root)} for p in promotions]})
+             "fields": p.changed_fields, "notes": p.notes, "diff": p.diff(root)} for p in promotions]})
         return
     for promotion in changed:
         click.echo(promotion.diff(root), nl=False)
+    for promotion in promotions:
+        for note in promotion.notes:
+            click.echo(f"{root.rel(promotion.prod_path)}: warning: {note} (promote)", err=True)
     verb = "would change" if dry_run else "changed"
     unchanged = [p.service for p in promotions if not p.changed]
     click.echo(f"{len(changed)} prod file{'s' if len(changed) != 1 else ''} {verb}"
