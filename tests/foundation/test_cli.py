@@ -68,3 +68,26 @@ def test_problem_formats():
     )
     data = json.loads(format_problems([p], "json", files_checked=1))
     assert data == {"problems": [p.to_dict()], "summary": {"errors": 1, "warnings": 0, "files": 1}}
+
+
+def test_every_registered_command_loads_under_its_name():
+    from mdeploy.cli import COMMANDS, main
+
+    ctx = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert result.output.startswith(f"Usage: main {name}")
+
+
+def test_plain_commands_do_not_import_the_operating_stack():
+    """`mdeploy validate` runs on every keystroke (pre-commit): it must not pay for numpy,
+    requests or the Kubernetes client, which only the operating commands use."""
+    code = ("import sys; from mdeploy.cli import main; "
+            "main(['validate', '--help'], standalone_mode=False); "
+            "print(sorted(m for m in ('numpy', 'requests', 'kubernetes', 'tritonclient') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

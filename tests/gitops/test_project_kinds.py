@@ -3,12 +3,11 @@ all its scenarios (charts/model-service/ci/) and the example services, collect (
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from mdeploy.apps import CHART_KINDS
-from tests.gitops.conftest import env_names, load_docs
+from tests.gitops.conftest import env_names
 from tests.harness import CHART, REPO, render_chart
 
 SCENARIOS = sorted((CHART / "ci").glob("*-values.yaml"))
@@ -33,19 +32,6 @@ def test_scenarios_exist():
     assert SCENARIOS and EXAMPLES
 
 
-# Kinds the chart is specified to render (issue 5's list) that the committed scenarios may not
-# render yet (HPA/KEDA scenarios and the monitoring bundle were being written alongside this
-# test). Empty this set once every one of them renders in some scenario: then the test below
-# checks exact equality.
-NOT_YET_RENDERED = {
-    ("autoscaling", "HorizontalPodAutoscaler"),
-    ("keda.sh", "ScaledObject"),
-    ("monitoring.coreos.com", "PodMonitor"),
-    ("monitoring.coreos.com", "PrometheusRule"),
-    ("monitoring.coreos.com", "ServiceMonitor"),
-}
-
-
 def test_the_chart_renders_no_kind_the_projects_forbid(rendered_kinds):
     forbidden = rendered_kinds - set(CHART_KINDS)
     assert not forbidden, (f"chart renders {sorted(forbidden)} which the AppProjects forbid (the sync would "
@@ -53,5 +39,5 @@ def test_the_chart_renders_no_kind_the_projects_forbid(rendered_kinds):
 
 
 def test_the_projects_allow_no_kind_the_chart_never_renders(rendered_kinds):
-    unused = set(CHART_KINDS) - rendered_kinds - NOT_YET_RENDERED
+    unused = set(CHART_KINDS) - rendered_kinds
     assert not unused, f"projects allow {sorted(unused)} but no chart scenario renders them: remove from CHART_KINDS"

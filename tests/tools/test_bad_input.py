@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from mdeploy.cli import main
 from mdeploy.rules import ALL
 from mdeploy.toolchain import repo_root
 from mdeploy.validate import validate_repo
-from mdeploy.yamlio import MAX_BYTES, load_positioned
+from mdeploy.yamlio import MAX_BYTES
 
 KNOWN_RULES = {r.id for r in ALL} | {"schema", "duplicate-key", "yaml-syntax", "yaml-encoding", "yaml-empty",
                                      "yaml-too-deep", "yaml-too-large", "file-too-large", "file-unreadable",

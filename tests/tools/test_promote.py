@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
-from mdeploy import chart_source, promote
+from mdeploy import promote
 from mdeploy.cli import main
-from mdeploy.report import ToolError
 from mdeploy.services import Repo
 from mdeploy.validate import validate_repo
-from tests.tools.gitrepo import make_model_repo
-
-
-@pytest.fixture(scope="module")
-def base_repo(tmp_path_factory):
-    return make_model_repo(tmp_path_factory.mktemp("promote") / "repo")
 
 
 @pytest.fixture
-def repo(base_repo, tmp_path):
-    chart_source.clear_resolution_cache()
-    root = tmp_path / "repo"
-    shutil.copytree(base_repo, root, symlinks=True)
-    return Repo(root)
+def repo(model_repo):
+    return Repo(model_repo)
 
 
 def edit(path, old, new):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -11,20 +10,12 @@ from click.testing import CliRunner
 from mdeploy import chart_source, render
 from mdeploy.cli import main
 from mdeploy.services import Repo
-from tests.tools.gitrepo import commit_all, git, make_model_repo, write_tiny_chart
-
-
-@pytest.fixture(scope="module")
-def base_repo(tmp_path_factory):
-    return make_model_repo(tmp_path_factory.mktemp("render") / "repo")
+from tests.tools.gitrepo import commit_all, git, write_tiny_chart
 
 
 @pytest.fixture
-def repo(base_repo, tmp_path):
-    chart_source.clear_resolution_cache()
-    root = tmp_path / "repo"
-    shutil.copytree(base_repo, root, symlinks=True)
-    return Repo(root)
+def repo(model_repo):
+    return Repo(model_repo)
 
 
 def run(repo, *services, env=None):

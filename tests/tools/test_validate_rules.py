@@ -6,24 +6,12 @@ import textwrap
 
 import pytest
 
-from mdeploy import chart_source
 from mdeploy.validate import validate_repo
-from tests.tools.gitrepo import make_model_repo
-
-
-@pytest.fixture(scope="module")
-def base_repo(tmp_path_factory):
-    return make_model_repo(tmp_path_factory.mktemp("rules") / "repo")
 
 
 @pytest.fixture
-def repo(base_repo, tmp_path):
-    import shutil
-
-    chart_source.clear_resolution_cache()
-    root = tmp_path / "repo"
-    shutil.copytree(base_repo, root, symlinks=True)
-    return root
+def repo(model_repo):
+    return model_repo
 
 
 GRAY = """\

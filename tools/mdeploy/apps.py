@@ -12,8 +12,6 @@ belongs to Argo CD's Go templates and must pass through untouched.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from mdeploy.files import write_atomic
 from mdeploy.report import ToolError
 
 APPS_DIR = "apps"
@@ -220,20 +219,6 @@ def leftover_files(root: Path, files: list[GeneratedFile]) -> list[str]:
     found = [p.relative_to(root).as_posix() for pattern in ("project-*.yaml", "applicationset-*.yaml")
              for p in (root / APPS_DIR).glob(pattern)]
     return sorted(p for p in found if p not in wanted)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Temp file + rename: a crash never leaves a half-written manifest for Argo CD to read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write(root: Path) -> tuple[list[str], list[str]]:

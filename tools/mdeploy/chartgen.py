@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from mdeploy.files import write_atomic
 from mdeploy.toolchain import repo_root
 
 SERVICE_SCHEMA = "schemas/service.schema.json"
@@ -186,25 +185,13 @@ def stale_files(root: Path) -> list[str]:
     return stale
 
 
-def _write_atomic(path: Path, content: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def generate(root: Path) -> list[str]:
     """Write the generated files that are stale; return their paths."""
     written = []
     for rel, content in expected_files(root).items():
         path = root / rel
         if not path.exists() or path.read_text() != content:
-            _write_atomic(path, content)
+            write_atomic(path, content)
             written.append(rel)
     return written
 

@@ -1,12 +1,14 @@
 """The `mdeploy` command line: a thin click layer with no logic of its own.
 
-Each command lives in `mdeploy/commands/<name>.py`, calls pure functions, and either
-returns an exit code or raises `ToolError`. This module turns any failure into one line on
-stderr and the exit codes of `mdeploy.report` (0 ok, 1 findings, 2 usage, 3 unexpected).
+Each command lives in `mdeploy/commands/<name>.py` (registered in COMMANDS), calls pure
+functions, and either returns an exit code or raises `ToolError`. This module turns any
+failure into one line on stderr and the exit codes of `mdeploy.report` (0 ok, 1 findings,
+2 usage, 3 unexpected).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -14,7 +16,7 @@ import traceback
 import click
 
 from mdeploy import __version__
-from mdeploy.report import EXIT_UNEXPECTED, EXIT_USAGE, FORMATS, ToolError
+from mdeploy.report import EXIT_UNEXPECTED, FORMATS, ToolError
 
 format_option = click.option(
     "--format",
@@ -52,7 +54,45 @@ class MdeployGroup(click.Group):
             sys.exit(EXIT_UNEXPECTED)
 
 
-@click.group(cls=MdeployGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# Command name -> "module:function". Modules are imported only when their command runs (or
+# for --help), so `mdeploy validate` does not pay for numpy and requests, which the operating
+# commands need. Each module imports `format_option` from here.
+COMMANDS = {
+    "new": "mdeploy.commands.new:new",
+    "validate": "mdeploy.commands.validate:validate",
+    "render": "mdeploy.commands.render:render",
+    "diff": "mdeploy.commands.diff:diff",
+    "promote": "mdeploy.commands.promote:promote",
+    "rollback": "mdeploy.commands.rollback:rollback",
+    "capacity": "mdeploy.commands.capacity:capacity",
+    "apps": "mdeploy.commands.apps:apps",
+    "chart-check": "mdeploy.commands.chart_release_cmd:chart_check",
+    "smoke": "mdeploy.commands.smoke:smoke",
+    "bench": "mdeploy.commands.bench:bench",
+    "warmup": "mdeploy.commands.bench:warmup",
+    "status": "mdeploy.commands.status:status",
+    "toolchain": "mdeploy.commands.toolchain_cmd:toolchain",
+}
+
+
+class LazyMdeployGroup(MdeployGroup):
+    """Resolves COMMANDS on first use (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if command.name != cmd_name:
+            raise RuntimeError(f"{target} is named {command.name!r}, registered as {cmd_name!r}")
+        return command
+
+
+@click.group(cls=LazyMdeployGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mdeploy")
 def main() -> None:
     """Author, check, render, promote and operate model services.
@@ -60,40 +100,3 @@ def main() -> None:
     Every command prints problems as `path:line:col: level: message (rule)` and exits
     0 when clean, 1 on findings, 2 on a usage error and 3 on an unexpected error.
     """
-
-
-def _register() -> None:
-    # Imported here, not at the top, so `mdeploy --help` stays fast and each command
-    # module can import this one for `format_option`.
-    from mdeploy.commands import toolchain_cmd
-    from mdeploy.commands import validate as validate_cmd
-    from mdeploy.commands import render as render_cmd
-    from mdeploy.commands import apps as apps_cmd
-    from mdeploy.commands import chart_release_cmd
-    from mdeploy.commands import bench as bench_cmd
-    from mdeploy.commands import smoke as smoke_cmd
-    from mdeploy.commands import status as status_cmd
-    from mdeploy.commands import promote as promote_cmd
-    from mdeploy.commands import diff as diff_cmd
-    from mdeploy.commands import rollback as rollback_cmd
-    from mdeploy.commands import capacity as capacity_cmd
-    from mdeploy.commands import new as new_cmd
-
-    main.add_command(toolchain_cmd.toolchain)
-    main.add_command(validate_cmd.validate)
-    main.add_command(render_cmd.render)
-    main.add_command(apps_cmd.apps)
-    main.add_command(chart_release_cmd.chart_check)
-    main.add_command(smoke_cmd.smoke)
-    main.add_command(bench_cmd.bench)
-    main.add_command(bench_cmd.warmup)
-    main.add_command(status_cmd.status)
-    main.add_command(promote_cmd.promote)
-    main.add_command(diff_cmd.diff)
-    main.add_command(rollback_cmd.rollback)
-    main.add_command(capacity_cmd.capacity)
-    main.add_command(new_cmd.new)
-
-
-_register()
-

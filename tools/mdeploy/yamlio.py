@@ -9,16 +9,14 @@ aliases, nesting deeper than MAX_DEPTH (the C composer recurses and can crash th
 binary garbage, empty and oversized files.
 
 Promote and rollback edit files people wrote, so they use ruamel.yaml's round-trip mode, which
-keeps comments, key order, quoting and flow style; `write_atomic` replaces a file only once the
+keeps comments, key order, quoting and flow style; `mdeploy.files.write_atomic` replaces a file only once the
 new content is complete on disk.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -377,25 +375,3 @@ def dump_roundtrip(data: Any) -> str:
     buf = io.StringIO()
     roundtrip_yaml().dump(data, buf)
     return buf.getvalue()
-
-
-def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
-    """Replace `path` with `text` so readers see the old file or the new one, never a part.
-    `durable=False` skips the fsync: for caches, where losing an entry in a crash only costs a
-    re-render, and 4,000 fsyncs would cost seconds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

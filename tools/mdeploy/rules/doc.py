@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
             print(f"{DOC} is stale; run `make generate` (python -m mdeploy.rules.doc)", file=sys.stderr)
             return 1
         return 0
-    from mdeploy.yamlio import write_atomic
+    from mdeploy.files import write_atomic
 
     write_atomic(path, text)
     print(f"wrote {DOC}")
