@@ -3,13 +3,12 @@ its service file pins (tag, else the last commit with that version), never the w
 
 from __future__ import annotations
 
-import io
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
 
+from mdeploy.files import extract_tar
 from mdeploy.chart_source import clear_resolution_cache, resolve_chart
 from tests.gitops.gitrepo import commit_all, git, init_repo
 from tests.harness import REPO, render_chart
@@ -23,8 +22,7 @@ def repo(tmp_path: Path) -> Path:
     # The committed chart and services (not whatever is half-edited in this checkout).
     archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", "HEAD", "charts/model-service",
                               "environments"], capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(repo, filter="data")
+    extract_tar(archive, repo)
     commit_all(repo, "chart and services")
     clear_resolution_cache()
     yield repo

@@ -17,12 +17,10 @@ hash is also the chart's content address for the render cache: same hash, same c
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from mdeploy.files import extract_tar
 from mdeploy.report import ToolError
 
 CHART_DIR = "charts/model-service"
@@ -169,8 +168,7 @@ def _materialize(root: Path, version: str, commit: str) -> tuple[Path, str]:
     # the existence check above would trust; a concurrent extraction simply loses the race.
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=dest.parent))
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+        extract_tar(archive, tmp)
         try:
             os.rename(tmp, dest)
         except OSError:

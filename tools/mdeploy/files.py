@@ -3,7 +3,9 @@ next command) sees the old file or the new one, never a part."""
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -38,3 +40,21 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True, mode: i
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def extract_tar(archive: bytes, dest: Path) -> None:
+    """Extract a tar archive (e.g. `git archive`) into `dest`, refusing members that would land
+    outside it. Python >= 3.11.4 does that with `filter="data"`; Debian 12's 3.11.2 lacks the
+    filter argument, so there the same refusal is done here before extracting."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, filter="data")
+            return
+        root = dest.resolve()
+        for member in tar.getmembers():
+            target = (root / member.name).resolve()
+            if not (member.isfile() or member.isdir() or member.issym()) or not target.is_relative_to(root):
+                raise ValueError(f"refusing to extract {member.name!r}: not a plain file inside {dest}")
+            if member.issym() and not (target.parent / member.linkname).resolve().is_relative_to(root):
+                raise ValueError(f"refusing to extract {member.name!r}: its link points outside {dest}")
+        tar.extractall(dest)  # noqa: S202 - every member was checked above
