@@ -22,7 +22,10 @@ CHECKOV_STAMP := .tools/checkov/.stamp-$(shell sha256sum policy/checkov-requirem
 
 all: setup  ## Validate and render every service in environments/, then print a summary
 	$(MDEPLOY) validate
+	$(MDEPLOY) apps --check
 	$(MDEPLOY) render
+	@echo; echo "Argo CD Applications generated from apps/applicationset-*.yaml:"
+	$(MDEPLOY) apps --list
 
 setup: $(VENV_STAMP) .tools/bin/helm node_modules/.stamp $(CHECKOV_STAMP)  ## Create .venv and install the pinned Helm (reused when warm)
 
