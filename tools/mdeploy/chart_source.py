@@ -209,15 +209,19 @@ def _worktree_stamp(root: Path) -> tuple:
     return tuple(stamp)
 
 
+def _chart_at(root: Path, version: str, commit: str, materialize: bool) -> tuple[Path, str]:
+    """(directory, tree hash) of the chart at `commit`; extracted into the cache only when
+    `materialize` (callers that only need the content address skip the extraction)."""
+    if materialize:
+        return _materialize(root, version, commit)
+    return root / CACHE_DIR / version, _git(root, "rev-parse", f"{commit}:{CHART_DIR}").decode().strip()
+
+
 @lru_cache(maxsize=256)
 def _resolve_cached(version: str, root: Path, tier: str, materialize: bool, _stamp: tuple) -> ChartSource:
     tags = tagged_versions(root)
     if version in tags:
-        commit = tags[version]
-        if materialize:
-            path, tree = _materialize(root, version, commit)
-        else:
-            path, tree = root / CACHE_DIR / version, _git(root, "rev-parse", f"{commit}:{CHART_DIR}").decode().strip()
+        path, tree = _chart_at(root, version, tags[version], materialize)
         return ChartSource(version, path, tree, "tag", f"{TAG_PREFIX}{version}")
     wt_version = worktree_version(root)
     if tier == "gray" and wt_version == version:
@@ -225,12 +229,8 @@ def _resolve_cached(version: str, root: Path, tier: str, materialize: bool, _sta
         return ChartSource(version, chart_dir, worktree_hash(chart_dir), "worktree", None)
     commits = committed_versions(root)
     if version in commits:
-        commit = commits[version]
-        if materialize:
-            path, tree = _materialize(root, version, commit)
-        else:
-            path, tree = root / CACHE_DIR / version, _git(root, "rev-parse", f"{commit}:{CHART_DIR}").decode().strip()
-        return ChartSource(version, path, tree, "commit", commit)
+        path, tree = _chart_at(root, version, commits[version], materialize)
+        return ChartSource(version, path, tree, "commit", commits[version])
     known = available_versions(root, tier=tier)
     hint = f"versions available to {tier}: {', '.join(known)}" if known else "no chart version exists yet"
     if tier != "gray" and wt_version == version:
