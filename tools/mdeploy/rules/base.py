@@ -56,14 +56,7 @@ def containers(data: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
         yield ("models", name), model
 
 
-def images(data: dict[str, Any]) -> Iterator[tuple[tuple, str]]:
-    """(path, image) of every container image: CGI, model servers, initializers."""
-    for at, section in containers(data):
-        if "image" in section:
-            yield at + ("image",), section["image"]
-        init = (((section.get("triton") or {}).get("repository") or {}).get("initializer") or {})
-        if "image" in init:
-            yield at + ("triton", "repository", "initializer", "image"), init["image"]
+INITIALIZER = ("triton", "repository", "initializer")
 
 
 def initializer(section: dict[str, Any]) -> dict[str, Any] | None:
@@ -71,19 +64,26 @@ def initializer(section: dict[str, Any]) -> dict[str, Any] | None:
     return init if isinstance(init, dict) else None
 
 
-def resource_blocks(data: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
+def fields(data: dict[str, Any], key: str) -> Iterator[tuple[tuple, Any]]:
+    """(path, value) of `key` in the CGI, every model server and every initializer container."""
     for at, section in containers(data):
-        if isinstance(section.get("resources"), dict):
-            yield at + ("resources",), section["resources"]
+        if not isinstance(section, dict):  # a schema error, reported by the schema check
+            continue
+        if key in section:
+            yield at + (key,), section[key]
         init = initializer(section)
-        if init and isinstance(init.get("resources"), dict):
-            yield at + ("triton", "repository", "initializer", "resources"), init["resources"]
+        if init and key in init:
+            yield at + INITIALIZER + (key,), init[key]
+
+
+def images(data: dict[str, Any]) -> Iterator[tuple[tuple, str]]:
+    """(path, image) of every container image: CGI, model servers, initializers."""
+    return fields(data, "image")
+
+
+def resource_blocks(data: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
+    return ((at, value) for at, value in fields(data, "resources") if isinstance(value, dict))
 
 
 def env_blocks(data: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
-    for at, section in containers(data):
-        if isinstance(section.get("env"), dict):
-            yield at + ("env",), section["env"]
-        init = initializer(section)
-        if init and isinstance(init.get("env"), dict):
-            yield at + ("triton", "repository", "initializer", "env"), init["env"]
+    return ((at, value) for at, value in fields(data, "env") if isinstance(value, dict))
